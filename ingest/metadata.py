@@ -1,0 +1,135 @@
+"""Document metadata read from a plan page: title, issuer, document number, dates.
+
+Sources, most trusted first: the page's metadata table (发文字号:…, 成文日期 …), then the issuing
+notice (its header "X关于印发…的通知", its document-number line, its signature and date), then the
+plan's own title ("中共内江市委关于…的决定——(2020年7月30日…通过)").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FIELD_NAMES = "发布时间|发布日期|成文日期|发文字号|发文机关|发布机构|发布单位|标题"
+_FIELD_STOP = _FIELD_NAMES + r"|录入|有\s?效\s?性|主题分类|索引号|公文种类|【"
+_FIELD = re.compile(rf"(?P<name>{_FIELD_NAMES})\s*[:：]?\s*(?P<value>.*?)\s*(?=(?:{_FIELD_STOP})|$)")
+_DOC_NUMBER = re.compile(
+    r"(?P<org>[\u4e00-\u9fff]{1,12})\s*[〔\[［【(（]\s*(?P<year>\d{4})\s*[〕\]］】)）]\s*(?P<n>\d{1,4})\s*号"
+)
+_DATE = re.compile(r"(?P<y>\d{4})\s*(?:年|-|/|\.)\s*(?P<m>\d{1,2})\s*(?:月|-|/|\.)\s*(?P<d>\d{1,2})\s*日?")
+DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+_ISSUER_IN_TITLE = re.compile(r"^(?P<org>.+?)(?:关于)?(?:印发|转发)")
+_ISSUER_OF_DECISION = re.compile(r"^(?P<org>.{2,40}?)关于")
+_PUBLISHED_HINT = re.compile(r"发布|阅读|来源")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str = ""
+    doc_number: str = ""
+    issuer: str = ""
+    date_written: str = ""
+    date_published: str = ""
+
+
+def iso_date(text: str) -> str:
+    """The first date in `text` as yyyy-mm-dd, or ''."""
+    match = _DATE.search(text)
+    if not match:
+        return ""
+    return f"{int(match['y']):04d}-{int(match['m']):02d}-{int(match['d']):02d}"
+
+
+def normalise_doc_number(text: str) -> str:
+    """`川府发〔 2023 〕9 号` → `川府发〔2023〕9号`; '' when `text` holds no document number."""
+    match = _DOC_NUMBER.search(text)
+    return f"{match['org']}〔{match['year']}〕{match['n']}号" if match else ""
+
+
+def is_doc_number_line(line: str) -> bool:
+    """A line that is nothing but a document number (the notice's 文号 line)."""
+    match = _DOC_NUMBER.fullmatch(line.strip())
+    return match is not None
+
+
+def page_fields(lines: list[str]) -> dict[str, str]:
+    """Non-empty `name: value` fields of the page's metadata table (first occurrence wins)."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        for match in _FIELD.finditer(line):
+            value = match["value"].strip(" :：")
+            if value and match["name"] not in fields:
+                fields[match["name"]] = value
+    return fields
+
+
+def read_metadata(
+    head_lines: list[str],
+    notice_lines: list[str],
+    title: str,
+    title_note: str,
+) -> Metadata:
+    """Combine the page table, the notice and the title into the document's metadata.
+
+    `head_lines`: every line before the plan body (chrome included), `notice_lines`: the issuing
+    notice as kept, `title`: the plan's title line without its note, `title_note`: the note in
+    brackets after the title (e.g. the adoption date of a decision), or ''.
+    """
+    fields = page_fields(head_lines)
+    header = _notice_header(notice_lines)
+
+    doc_number = normalise_doc_number(fields.get("发文字号", ""))
+    if not doc_number:
+        doc_number = next((normalise_doc_number(l) for l in notice_lines if is_doc_number_line(l)), "")
+    if not doc_number:
+        doc_number = next((normalise_doc_number(l) for l in head_lines if is_doc_number_line(l)), "")
+
+    issuer = fields.get("发文机关") or fields.get("发布机构") or fields.get("发布单位") or ""
+    if not issuer and header and (match := _ISSUER_IN_TITLE.match(header)):
+        issuer = match["org"]
+    if not issuer:
+        issuer = _signature(notice_lines)
+    if not issuer and (match := _ISSUER_OF_DECISION.match(title)):
+        issuer = match["org"]
+
+    date_written = iso_date(fields.get("成文日期", ""))
+    if not date_written:
+        date_written = next((iso_date(l) for l in reversed(notice_lines) if DATE_LINE.match(l)), "")
+    if not date_written:
+        date_written = iso_date(title_note)
+
+    date_published = iso_date(fields.get("发布时间", "") or fields.get("发布日期", ""))
+    if not date_published:
+        date_published = next((iso_date(l) for l in head_lines if _PUBLISHED_HINT.search(l) and iso_date(l)), "")
+
+    if not title and (page_title := fields.get("标题", "")):
+        title = _plan_in_notice_title(page_title)
+    return Metadata(title, doc_number, issuer.strip(), date_written, date_published)
+
+
+def _notice_header(notice_lines: list[str]) -> str:
+    """The notice's title lines joined ("…领导小组" + "关于印发《…》的通知"), or ''."""
+    parts: list[str] = []
+    for line in notice_lines:
+        if is_doc_number_line(line):
+            continue
+        if line.endswith((":", "：")) or "。" in line:
+            break
+        parts.append(line)
+    header = "".join(parts)
+    return header if "印发" in header or "转发" in header else ""
+
+
+def _signature(notice_lines: list[str]) -> str:
+    """The issuer signing the notice: the line just above its closing date."""
+    for index in range(len(notice_lines) - 1, 0, -1):
+        if DATE_LINE.match(notice_lines[index]):
+            above = notice_lines[index - 1]
+            return "" if "。" in above or above.endswith((":", "：")) else above
+    return ""
+
+
+def _plan_in_notice_title(notice_title: str) -> str:
+    """`…关于印发《X》的通知` or `…印发X的通知` → X."""
+    match = re.search(r"《(.+?)》", notice_title) or re.search(r"印发(.+?)的通知", notice_title)
+    return match.group(1) if match else notice_title

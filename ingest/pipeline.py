@@ -1,0 +1,142 @@
+"""One file → one cleaned `Document` and its `Article` chunks (no models, no store)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from ingest.clean import CleaningRules, LineKind, clean_lines
+from ingest.loaders import Limits, read_text
+from ingest.metadata import read_metadata
+from ingest.records import Article, Document
+from ingest.split import split_parts
+from ingest.structure import Block, Layout, find_blocks, find_layout
+from ingest.tokens import count_tokens
+
+
+def doc_id_for(path: Path) -> str:
+    """A stable id from the file name: `川南渝西 方案.TXT` → `川南渝西-方案`."""
+    return re.sub(r"[^\w\-]+", "-", path.stem).strip("-").lower() or "document"
+
+
+def parse_file(path: Path, rules: CleaningRules, max_tokens: int, limits: Limits = Limits()) -> tuple[Document, list[Article]]:
+    """Read, clean and cut one file. Raises `IngestError` for files that cannot be read."""
+    path = Path(path)
+    raw = read_text(path, limits)
+    return parse_text(
+        raw,
+        doc_id=doc_id_for(path),
+        doc_file=path.name,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        rules=rules,
+        max_tokens=max_tokens,
+        source_path=str(path),
+    )
+
+
+def parse_text(
+    raw: str,
+    *,
+    doc_id: str,
+    doc_file: str,
+    sha256: str,
+    rules: CleaningRules,
+    max_tokens: int,
+    source_path: str = "",
+) -> tuple[Document, list[Article]]:
+    """Clean raw page text, read its metadata and cut it into articles."""
+    lines = clean_lines(raw, rules)
+    layout = find_layout(lines)
+    kept = layout.kept
+    text, offsets = _join(layout, kept)
+    head = layout.head or list(range(kept[0] if kept else len(lines)))
+    meta = read_metadata(
+        head_lines=[lines[i].text for i in head if lines[i].kind is not LineKind.BLANK],
+        notice_lines=layout.texts(layout.notice),
+        title=layout.title,
+        title_note=layout.title_note,
+    )
+    document = Document(
+        doc_id=doc_id,
+        doc_file=doc_file,
+        title=meta.title or Path(doc_file).stem,
+        text=text,
+        sha256=sha256,
+        doc_number=meta.doc_number,
+        issuer=meta.issuer,
+        date_written=meta.date_written,
+        date_published=meta.date_published,
+        source_path=source_path,
+    )
+    articles: list[Article] = []
+    seen: dict[str, int] = {}
+    for order, block in enumerate(find_blocks(layout)):
+        occurrence = seen.get(block.clause_ref, 0)
+        seen[block.clause_ref] = occurrence + 1
+        articles += _articles_of(document, block, layout, offsets, order, occurrence, max_tokens)
+    return document, articles
+
+
+def _join(layout: Layout, kept: list[int]) -> tuple[str, dict[int, int]]:
+    """The cleaned document text (kept lines joined by newlines) and each line's start offset."""
+    offsets: dict[int, int] = {}
+    position = 0
+    for index in kept:
+        offsets[index] = position
+        position += len(layout.lines[index].text) + 1
+    return "\n".join(layout.lines[i].text for i in kept), offsets
+
+
+def _articles_of(
+    document: Document,
+    block: Block,
+    layout: Layout,
+    offsets: dict[int, int],
+    order: int,
+    occurrence: int,
+    max_tokens: int,
+) -> list[Article]:
+    first, last = block.lines[0], block.lines[-1]
+    start = offsets[first]
+    end = offsets[last] + len(layout.lines[last].text)
+    spans = split_parts(document.text[start:end], max_tokens, count_tokens)
+    articles = []
+    for part, (part_start, part_end) in enumerate(spans, start=1):
+        text = document.text[start + part_start : start + part_end]
+        removed = tuple(
+            spam
+            for i in block.lines
+            if offsets[i] < start + part_end and offsets[i] + len(layout.lines[i].text) > start + part_start
+            for spam in layout.lines[i].removed
+        )
+        articles.append(
+            Article(
+                chunk_id=chunk_id(document.doc_id, block.clause_ref, occurrence, part),
+                doc_id=document.doc_id,
+                doc_file=document.doc_file,
+                doc_title=document.title,
+                doc_number=document.doc_number,
+                issuer=document.issuer,
+                date=document.date,
+                chapter=block.chapter,
+                section=block.section,
+                clause_ref=block.clause_ref,
+                kind=block.kind,
+                text=text,
+                start=start + part_start,
+                end=start + part_end,
+                tokens=count_tokens(text),
+                order=order,
+                part=part,
+                parts=len(spans),
+                removed=removed,
+            )
+        )
+    return articles
+
+
+def chunk_id(doc_id: str, clause_ref: str, occurrence: int, part: int) -> str:
+    """Stable across re-ingests of the same text: a hash of doc id, clause path and part."""
+    key = f"{doc_id}\x1f{clause_ref}\x1f{occurrence}\x1f{part}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]

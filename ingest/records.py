@@ -1,0 +1,85 @@
+"""The records ingest produces: a cleaned `Document` and its `Article` chunks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def heading_words(clause_ref: str, section: str) -> str:
+    """The words of a heading without the numbering marker that `clause_ref` already says.
+
+    `三、（七）` + `（七）培育…集群` → `培育…集群`; a heading that does not start with the tail of
+    the clause path is returned whole.
+    """
+    for cut in range(len(clause_ref)):
+        marker = clause_ref[cut:]
+        if section.startswith(marker):
+            return section[len(marker):]
+    return section
+
+
+@dataclass(frozen=True)
+class Document:
+    """One plan after loading and cleaning, with the metadata read from its page."""
+
+    doc_id: str
+    doc_file: str
+    title: str
+    text: str  # the cleaned text; every Article's start/end points into it
+    sha256: str  # of the original file's bytes: unchanged files are not re-ingested
+    doc_number: str = ""
+    issuer: str = ""
+    date_written: str = ""  # 成文日期, ISO yyyy-mm-dd
+    date_published: str = ""  # 发布日期, ISO yyyy-mm-dd
+    source_path: str = ""
+
+    @property
+    def date(self) -> str:
+        """The date a person would give for the document: written, else published."""
+        return self.date_written or self.date_published
+
+
+@dataclass(frozen=True)
+class Article:
+    """The smallest numbered unit of a plan (or one part of a long one), ready to index."""
+
+    chunk_id: str
+    doc_id: str
+    doc_file: str
+    doc_title: str
+    doc_number: str
+    issuer: str
+    date: str
+    chapter: str  # e.g. 三、建设融合共赢的特色产业体系
+    section: str  # the article's own heading, e.g. （七）培育具有国际影响力的优势产业集群
+    clause_ref: str  # e.g. 三、（七）
+    kind: str  # notice | preamble | article
+    text: str  # exactly Document.text[start:end]
+    start: int
+    end: int
+    tokens: int  # tiktoken cl100k_base
+    order: int  # position of the article in its document (parts share it)
+    part: int = 1
+    parts: int = 1
+    removed: tuple[str, ...] = field(default_factory=tuple)  # spam cut out of this text
+
+    @property
+    def citation(self) -> str:
+        """How a person reads the source: 《title》clause_ref heading."""
+        return f"《{self.doc_title}》{self.clause_ref}{heading_words(self.clause_ref, self.section)}"
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat scalar fields (everything but the text), as stores and LangChain want them."""
+        data = asdict(self)
+        data.pop("text")
+        data["removed"] = "|".join(self.removed)
+        return data
+
+    @classmethod
+    def from_metadata(cls, text: str, metadata: dict[str, Any]) -> "Article":
+        """Rebuild an article from `metadata()` and its text."""
+        known = {k: metadata[k] for k in cls.__dataclass_fields__ if k in metadata and k != "text"}
+        removed = known.get("removed") or ""
+        known["removed"] = tuple(removed.split("|")) if removed else ()
+        return cls(text=text, **known)

@@ -1,0 +1,3 @@
+from rag.cli import main
+
+main(prog_name="python -m rag")

@@ -1,0 +1,211 @@
+"""The Python API: `PlanQA` opens (and on first use builds) the index and answers questions.
+
+    from rag import PlanQA
+    qa = PlanQA()
+    answer = qa.ask("内江和自贡离得有多远？")
+    print(answer.text, [c.label for c in answer.citations])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from dataclasses import replace
+from functools import cached_property, lru_cache
+
+from rag.direct import clause_answer, metadata_answer
+from ingest.records import Article, Document
+from rag.evidence import Weights, whole_article
+from rag.extractive import Draft, ExtractiveAnswerer
+from rag.index import Index, IngestReport, Progress
+from rag.lookup import DocumentNames, load_aliases
+from rag.question import Question, QuestionReader, check_question
+from rag.records import Answer, Hit
+from rag.retrieve import HybridRetriever
+from rag.settings import Settings, get_settings
+from rag.verify import unsupported_claims
+
+
+class UnknownDocument(ValueError):
+    """A document filter that names no indexed document."""
+
+
+class PlanQA:
+    """Question answering over the plans in PLANQA_HOME. Create once; it is safe to share across threads."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        index: Index | None = None,
+        chat_model=None,
+        build: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        """`chat_model`: a LangChain chat model to answer with instead of the configured one (tests, custom
+        clients). `build`: build the index from the bundled plans when it is empty."""
+        self.settings = get_settings(settings)
+        self.index = index or Index(self.settings)
+        self.retriever = HybridRetriever(self.index, self.settings.retrieval)
+        self._chat_model = chat_model
+        self._reader: tuple[int, QuestionReader] | None = None
+        if build:
+            self.index.ensure_built(progress)
+
+    @classmethod
+    def shared(cls, settings: Settings | None = None) -> "PlanQA":
+        """One instance per settings in this process (models, store and index loaded once)."""
+        return _shared(get_settings(settings))
+
+    # -- answering ------------------------------------------------------------------------------
+    def ask(self, question: str, *, k: int | None = None, doc: str | None = None, id: object = None) -> Answer:
+        """Answer one question; `doc` limits it to one document (title, short name or id)."""
+        started = time.perf_counter()
+        draft, hits, parsed = self._draft(question, k, doc)
+        return self._finish(parsed, draft, hits, started, id)
+
+    def stream(self, question: str, *, k: int | None = None, doc: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text as it is written (pieces), then the finished `Answer`."""
+        started = time.perf_counter()
+        text = check_question(question, self.settings.answer.max_question_chars)
+        parsed, hits, direct = self._prepare(text, k, doc)
+        if direct is None and self.settings.answer.mode == "llm":
+            pieces: list[str] = []
+            for piece in self.llm.stream(parsed, hits, self.index.catalogue()):
+                if isinstance(piece, str):
+                    pieces.append(piece)
+                    yield piece
+                else:
+                    draft = piece
+            yield self._finish(parsed, draft, hits, started, None)
+            return
+        draft = direct or self._search_answer(parsed, hits)
+        yield draft.text
+        yield self._finish(parsed, draft, hits, started, None)
+
+    def search(self, query: str, *, k: int | None = None, doc: str | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The top `k` articles for a query (hybrid, keyword or dense), optionally in one document."""
+        doc_ids = self.resolve_documents(doc) if doc else None
+        return self.retriever.search(query, k or self.settings.retrieval.k, doc_ids, mode)
+
+    def compare(self, topic: str, docs: list[str], *, k: int = 3) -> dict[str, list[Hit]]:
+        """The best-matching articles of each document on a topic, for side-by-side reading."""
+        return {doc_id: self.retriever.search(topic, k, (doc_id,)) for doc in docs for doc_id in self.resolve_documents(doc)}
+
+    # -- documents ------------------------------------------------------------------------------
+    def documents(self) -> list[Document]:
+        """The indexed documents with their metadata, in title order."""
+        return list(self.index.catalogue().documents)
+
+    def articles(self, doc_id: str) -> list[Article]:
+        """The articles of a document in reading order (first parts; `article_text` gives the whole)."""
+        return [a for a in self.index.catalogue().of_document(doc_id) if a.part == 1]
+
+    def article_text(self, article: Article) -> str:
+        """The whole text of the article `article` belongs to (all its parts)."""
+        return whole_article(article, self.index.catalogue())[1]
+
+    def ingest(self, paths: list[Path], *, reset: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Ingest files or folders (see `Index.ingest`); the catalogue reloads afterwards."""
+        return self.index.ingest(paths, reset=reset, progress=progress)
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove a document and its chunks (and its uploaded original)."""
+        return self.index.delete(doc_id)
+
+    def resolve_documents(self, doc: str) -> tuple[str, ...]:
+        """Document ids for a title, short name or id; `UnknownDocument` when none matches."""
+        found = tuple(self.reader.names.resolve(doc))
+        if not found:
+            titles = "、".join(d.title for d in self.index.catalogue().documents)
+            raise UnknownDocument(f"没有名为“{doc}”的文件 (no document matches {doc!r}); indexed: {titles}")
+        return found
+
+    @property
+    def reader(self) -> QuestionReader:
+        """The question reader for the current catalogue (rebuilt when documents change)."""
+        catalogue = self.index.catalogue()
+        if self._reader is None or self._reader[0] != catalogue.version:
+            names = DocumentNames(catalogue.documents, load_aliases(self.settings.plans_dir / "aliases.toml"))
+            corpus = "\n".join(d.title + "\n" + d.text for d in catalogue.documents)
+            reader = QuestionReader(names, catalogue.keyword, corpus, self.settings.retrieval.tokenizer)
+            self._reader = (catalogue.version, reader)
+        return self._reader[1]
+
+    @cached_property
+    def extractive(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(self.settings.answer, self.settings.answer.refusal_threshold)
+
+    @cached_property
+    def llm(self):
+        from rag.llm import LLMAnswerer
+
+        return LLMAnswerer(self.settings, chat_model=self._chat_model)
+
+    def as_runnable(self):
+        """A LangChain Runnable: a question (str or {"question": …}) in, an `Answer` out."""
+        from rag.chain import planqa_runnable
+
+        return planqa_runnable(self)
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _draft(self, question: str, k: int | None, doc: str | None) -> tuple[Draft, list[Hit], Question]:
+        text = check_question(question, self.settings.answer.max_question_chars)
+        parsed, hits, direct = self._prepare(text, k, doc)
+        if direct is not None:
+            return direct, hits, parsed
+        if self.settings.answer.mode == "llm":
+            return self.llm.answer(parsed, hits, self.index.catalogue()), hits, parsed
+        return self._search_answer(parsed, hits), hits, parsed
+
+    def _prepare(self, text: str, k: int | None, doc: str | None) -> tuple[Question, list[Hit], Draft | None]:
+        """Read the question, retrieve, and answer directly when it is a lookup."""
+        catalogue = self.index.catalogue()
+        parsed = self.reader.read(text)
+        if doc:
+            parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
+        k = max(k or self.settings.retrieval.k, 1)
+        hits = self.retriever.search(parsed.search_text, k, parsed.doc_ids or None)
+        direct = None
+        weights = Weights(parsed, catalogue.keyword)
+        for lookup in (metadata_answer(parsed, catalogue), clause_answer(parsed, catalogue, weights)):
+            if lookup is not None:
+                direct, looked_up = lookup
+                hits = _merge(looked_up, hits, k)
+                break
+        return parsed, hits, direct
+
+    def _search_answer(self, parsed: Question, hits: list[Hit]) -> Draft:
+        catalogue = self.index.catalogue()
+        return self.extractive.answer(parsed, hits, catalogue, self._retrieve, self.reader.read)
+
+    def _retrieve(self, text: str, doc_ids: tuple[str, ...]) -> list[Hit]:
+        return self.retriever.search(text, self.settings.retrieval.k, doc_ids or None)
+
+    def _finish(self, parsed: Question, draft: Draft, hits: list[Hit], started: float, id: object) -> Answer:
+        unsupported = [] if draft.refused else unsupported_claims(draft.text, draft.citations, self.settings.answer.support_threshold)
+        return Answer(
+            question=parsed.text,
+            text=draft.text,
+            refused=draft.refused,
+            citations=draft.citations,
+            retrieved=hits,
+            unsupported=unsupported,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            mode=self.settings.answer.mode,
+            id=id,
+        )
+
+
+@lru_cache(maxsize=4)
+def _shared(settings: Settings) -> PlanQA:
+    return PlanQA(settings)
+
+
+def _merge(first: list[Hit], rest: list[Hit], k: int) -> list[Hit]:
+    """Looked-up articles first, then the search hits, without repeats, at least `k` in all."""
+    seen = {h.article.chunk_id for h in first}
+    merged = list(first) + [h for h in rest if h.article.chunk_id not in seen]
+    return merged[: max(k, len(first))]
+

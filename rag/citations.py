@@ -1,0 +1,35 @@
+"""Numbering the sources of an answer: one `Citation` per article, `[n]` in order of first use."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ingest.records import Article
+from rag.records import Citation
+
+MAX_QUOTE_CHARS = 300  # a quote grows to cover later sentences of the same article up to this
+
+
+class Composer:
+    """Collects citations while an answer is written; `cite` returns the `[n]` marker to write."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._index: dict[tuple[str, int], int] = {}
+
+    def cite(self, article: Article, text: str, start: int, end: int, related_only: bool = False) -> str:
+        """Cite `text[start:end]` of the whole article `text`; returns "[n]"."""
+        key = (article.doc_id, article.order)
+        position = self._index.get(key)
+        if position is None:
+            self._index[key] = len(self.citations)
+            self.citations.append(
+                Citation(len(self.citations) + 1, article, text, text[start:end], start, related_only)
+            )
+            return f"[{len(self.citations)}]"
+        citation = self.citations[position]
+        low = min(citation.quote_start, start)
+        high = max(citation.quote_start + len(citation.quote), end)
+        if high - low <= MAX_QUOTE_CHARS:
+            self.citations[position] = replace(citation, quote=text[low:high], quote_start=low)
+        return f"[{citation.n}]"

@@ -1,0 +1,204 @@
+"""The command line: `python -m rag ingest | ask | serve`. Each command's docstring is its help."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.loaders import IngestError
+from rag.api import PlanQA, UnknownDocument
+from rag.index import Index, IngestReport, WriterBusy
+from rag.question import QuestionError
+from rag.records import Answer
+from rag.settings import Settings
+
+err = Console(stderr=True)
+USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy)
+
+
+def _fail(error: Exception) -> None:
+    err.print(f"[red]error:[/red] {error}")
+    sys.exit(2 if not isinstance(error, WriterBusy) else 1)
+
+
+class _Bar:
+    """A rich progress bar fed by Index progress callbacks: (what, done, total)."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        key = "embedding" if what == "embedding" else "files"
+        label = "embedding articles" if key == "embedding" else f"files ({what})"
+        if key not in self._tasks:
+            self._tasks[key] = self.progress.add_task(label, total=total)
+        self.progress.update(self._tasks[key], description=label, completed=done, total=total)
+
+    def __enter__(self) -> "_Bar":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+
+def print_report(report: IngestReport, console: Console) -> None:
+    """The summary table after an ingest."""
+    table = Table(title="PlanQA ingest")
+    for column in ("file", "status", "document", "articles", "tokens", "seconds"):
+        table.add_column(column, justify="right" if column in ("articles", "tokens", "seconds") else "left")
+    for row in report.files:
+        table.add_row(
+            row.file,
+            row.status if row.status != "failed" else f"[red]failed[/red]: {row.error}",
+            row.title,
+            str(row.articles or ""),
+            str(row.tokens or ""),
+            f"{row.seconds:.1f}",
+        )
+    documents = sum(1 for f in report.files if f.status in ("added", "updated"))
+    table.caption = (
+        f"{documents} documents indexed, {sum(f.articles for f in report.files)} articles, "
+        f"{sum(f.tokens for f in report.files):,} tokens in {report.seconds:.1f} s"
+        if report.changed
+        else f"nothing changed ({len(report.files)} files already indexed)"
+    )
+    console.print(table)
+
+
+@click.group()
+@click.option("--home", type=click.Path(path_type=Path), help="Data folder (default: PLANQA_HOME or var/).")
+@click.pass_context
+def main(context: click.Context, home: Path | None) -> None:
+    """PlanQA: answers about Chinese government plans, every claim cited to its clause."""
+    try:
+        settings = Settings()
+    except Exception as error:  # invalid PLANQA_* values: say which
+        err.print(f"[red]configuration error:[/red] {error}")
+        sys.exit(2)
+    context.obj = settings.model_copy(update={"home": home}) if home else settings
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--reset", is_flag=True, help="Drop the index first and rebuild it from the files.")
+@click.pass_obj
+def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
+    """Index files or folders (default: the bundled plans and uploaded files). Unchanged files are
+    skipped; a changed file replaces all its old articles."""
+    index = Index(settings)
+    targets = list(paths) or index.default_paths()
+    try:
+        with _Bar() as bar:
+            report = index.ingest(targets, reset=reset, progress=bar)
+    except WriterBusy as error:
+        _fail(error)
+    print_report(report, Console())
+    if report.failed:
+        sys.exit(1)
+
+
+def _open(settings: Settings) -> PlanQA:
+    """PlanQA for the command line: builds the index on first use, with a progress bar."""
+    index = Index(settings)
+    if index.is_empty():
+        err.print("No index yet: building it from the bundled plans (first run only)…")
+        with _Bar() as bar:
+            report = index.ensure_built(progress=bar)
+        if report:
+            print_report(report, err)
+    return PlanQA(settings, index=index, build=False)
+
+
+def _print_answer(answer: Answer, console: Console) -> None:
+    console.print(answer.text, markup=False, highlight=False)
+    if answer.citations:
+        console.print("\n可能相关：" if answer.refused else "\n来源：")
+        for citation in answer.citations:
+            console.print(f"[{citation.n}] {citation.label}", markup=False, highlight=False)
+    if answer.unsupported:
+        console.print("\n[yellow]未能在引用条款中核实：[/yellow]")
+        for sentence in answer.unsupported:
+            console.print(f"  - {sentence}", markup=False, highlight=False)
+
+
+def _dump(answer: Answer) -> str:
+    return json.dumps(answer.to_json(), ensure_ascii=False)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option("--k", type=int, default=None, help="Articles retrieved (default 10).")
+@click.option("--doc", default=None, help="Only this document (title, short name like 川南渝西, or id).")
+@click.option("--jsonl", "jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Answer every {id, question} line of this file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="With --jsonl: write answers here (default: standard output).")
+@click.pass_obj
+def ask(settings: Settings, question: str | None, as_json: bool, k: int | None, doc: str | None, jsonl: Path | None, out: Path | None) -> None:
+    """Answer a question, or a file of questions with --jsonl (one model load for all)."""
+    if (question is None) == (jsonl is None):
+        _fail(click.UsageError("give a question, or --jsonl FILE"))
+    planqa = _open(settings)
+    if jsonl is None:
+        try:
+            answer = planqa.ask(question, k=k, doc=doc)
+        except USER_ERRORS as error:
+            _fail(error)
+        if as_json:
+            click.echo(_dump(answer))
+        else:
+            _print_answer(answer, Console())
+        return
+    _ask_file(planqa, jsonl, out, k, doc)
+
+
+def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc: str | None) -> None:
+    """One JSON answer per input line; a bad line gets an {"id", "error"} object, not an abort."""
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sink = open(out, "w", encoding="utf-8") if out else sys.stdout
+    failures = 0
+    try:
+        with _Bar() as bar:
+            for number, line in enumerate(lines, start=1):
+                bar("questions", number - 1, len(lines))
+                try:
+                    item = json.loads(line)
+                    answer = planqa.ask(item.get("question"), k=k, doc=doc, id=item.get("id", number))
+                    sink.write(_dump(answer) + "\n")
+                except (json.JSONDecodeError, AttributeError) as error:
+                    failures += 1
+                    sink.write(json.dumps({"id": number, "error": f"line {number} is not a JSON object: {error}"}, ensure_ascii=False) + "\n")
+                except USER_ERRORS as error:
+                    failures += 1
+                    sink.write(json.dumps({"id": item.get("id", number), "question": item.get("question"), "error": str(error)}, ensure_ascii=False) + "\n")
+                sink.flush()
+            bar("questions", len(lines), len(lines))
+    finally:
+        if out:
+            sink.close()
+    if failures:
+        err.print(f"[yellow]{failures} of {len(lines)} lines could not be answered (see their \"error\")[/yellow]")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None) -> None:
+    """Start the Gradio app (builds the index first if there is none)."""
+    app_settings = settings.app.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    settings = settings.model_copy(update={"app": app_settings})
+    planqa = _open(settings)
+    # The command line is where the app is put together, so it is the one place that imports it.
+    from ui.app import launch
+
+    launch(planqa)

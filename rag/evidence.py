@@ -1,0 +1,152 @@
+"""Evidence: whole articles for the hits of a question, their sentences, and how well a piece of text
+covers what the question asks (IDF-weighted, so "三草湾" counts more than "建设")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.headings import MAX_TITLE_CHARS, match_heading
+from ingest.records import Article, heading_words
+from ingest.split import sentence_spans
+from rag.index import Catalogue, index_text
+from rag.keyword import KeywordIndex, han_bigrams, stopwords, tokenize
+from rag.question import Question
+from rag.records import Hit
+
+# A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
+NUMBER = re.compile(r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|[一二两三四五六七八九十百千万]+(?=[个项条类种大片座所家级倍年])")
+DATE_WORDS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|前期|近期|\d{4}—\d{4}")
+_COUNT = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个项条种类大片座所家份]?$")  # "四个": a count, not a subject
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A whole article (all its parts) used as evidence, with the best hit among its parts."""
+
+    article: Article  # the first part: its clause_ref, section, chunk_id are the article's
+    text: str  # the whole article
+    hit: Hit
+    context: str  # title, chapter and text: what names and years are looked for in
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.article.doc_id, self.article.order)
+
+    @property
+    def heading(self) -> str:
+        return heading_words(self.article.clause_ref, self.article.section)
+
+
+def whole_article(article: Article, catalogue: Catalogue) -> tuple[Article, str]:
+    """The first part of the article and the article's whole text."""
+    parts = catalogue.parts(article) or [article]
+    document = catalogue.documents_by_id.get(article.doc_id)
+    if document is not None:
+        text = document.text[parts[0].start : parts[-1].end]
+    else:  # documents written by another process since the catalogue was built
+        text = "\n".join(p.text for p in parts)
+    return parts[0], text
+
+
+def passages(hits: list[Hit], catalogue: Catalogue, limit: int) -> list[Passage]:
+    """The distinct whole articles of the hits, best first, at most `limit`."""
+    found: dict[tuple[str, int], Passage] = {}
+    for hit in hits:
+        key = (hit.article.doc_id, hit.article.order)
+        if key in found:
+            continue
+        first, text = whole_article(hit.article, catalogue)
+        found[key] = Passage(first, text, hit, index_text(first) + "\n" + text)
+        if len(found) == limit:
+            break
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: Passage
+    start: int  # in passage.text
+    end: int
+    paragraph: str  # the line holding the sentence
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+    @property
+    def is_heading(self) -> bool:
+        """A heading ("(七)培育…集群。", "一、重要意义") opening its paragraph, not a statement."""
+        opens_paragraph = self.paragraph.startswith(self.text)
+        return opens_paragraph and len(self.text) <= MAX_TITLE_CHARS + 8 and match_heading(self.paragraph) is not None
+
+
+def sentences(passage: Passage) -> list[Sentence]:
+    text = passage.text
+    out = []
+    for start, end in sentence_spans(text):
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        out.append(Sentence(passage, start, end, text[line_start : line_end if line_end >= 0 else len(text)]))
+    return out
+
+
+class Weights:
+    """What a question asks, as weighted terms: its words (IDF) and its character bigrams (IDF).
+
+    Words carry meaning; bigrams catch what word segmentation misses ("规划期" in "规划期为…",
+    "自贡綦江" in "自贡綦江“飞地园区”"). Document names are not terms: they choose the documents.
+    """
+
+    def __init__(self, question: Question, keyword: KeywordIndex) -> None:
+        words = [t for t in tokenize(question.content) if not _COUNT.match(t)]
+        self.terms: dict[str, float] = {t: keyword.idf(t) for t in words if keyword.frequency(t)}
+        known = sum(self.terms.values()) / len(self.terms) if self.terms else keyword.typical_idf()
+        for word in question.unknown:
+            # A noun no plan uses weighs like an average word of the question: one such word lowers
+            # the score, a question made of them ("周杰伦…演唱会") cannot pass.
+            self.terms.setdefault(word, known)
+        strongest = max(self.terms.values(), default=known)
+        for phrase in question.quoted:
+            self.terms[phrase] = strongest
+        # A search-mode token inside a longer token of the same question counts half (生产 in 生产总值).
+        for token in list(self.terms):
+            if any(token != other and token in other for other in self.terms):
+                self.terms[token] *= 0.5
+        self.bigrams = {
+            gram: keyword.bigram_idf(gram)
+            for gram in han_bigrams(question.content)
+            if not any(char in stopwords() for char in gram) and keyword.bigram_idf(gram) > 0
+        }
+        for word in question.unknown:
+            for gram in han_bigrams(word):
+                self.bigrams.setdefault(gram, known)
+        self._word_total = sum(self.terms.values())
+        self._bigram_total = sum(self.bigrams.values())
+
+    @property
+    def empty(self) -> bool:
+        return not self._word_total and not self._bigram_total
+
+    def coverage(self, text: str) -> float:
+        """Share of the question's weight that `text` holds (0..1): words and bigrams, half each."""
+        shares = []
+        if self._word_total:
+            shares.append(sum(w for t, w in self.terms.items() if t in text) / self._word_total)
+        if self._bigram_total:
+            shares.append(sum(w for g, w in self.bigrams.items() if g in text) / self._bigram_total)
+        return sum(shares) / len(shares) if shares else 0.0
+
+
+def figures(text: str, years: tuple[str, ...] = ()) -> list[str]:
+    """Numbers in `text` other than the given years."""
+    return [m.group() for m in NUMBER.finditer(text) if m.group() not in years]
+
+
+def has_unit(text: str, units: tuple[str, ...]) -> bool:
+    """A number directly followed by one of `units` ("4200亿元", "28公里")."""
+    return any(re.search(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*{re.escape(u)}", text) for u in units)
+
+
+def has_date(text: str) -> bool:
+    return DATE_WORDS.search(text) is not None

@@ -1,0 +1,113 @@
+"""Keyword retrieval: BM25 (bm25s, sparse) over jieba search tokens or character bigrams.
+
+On these plans BM25 wins when a question reuses the plan's words; it also gives the IDF weights the
+extractive answerer uses to score sentences.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+_WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?%?")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def jieba_module():
+    """jieba, loaded once, quiet."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str, mode: str = "jieba") -> list[str]:
+    """Content tokens of `text`: jieba search-mode words (or character bigrams), stopwords out."""
+    stop = stopwords()
+    if mode == "bigram":
+        tokens: list[str] = []
+        for run in _WORD.findall(text):
+            if _HAN.match(run):
+                tokens += [run[i : i + 2] for i in range(max(1, len(run) - 1))]
+            else:
+                tokens.append(run.lower())
+        return [t for t in tokens if t not in stop]
+    words = jieba_module().lcut_for_search(text)
+    return [w.lower() for w in words if _WORD.fullmatch(w) and w not in stop]
+
+
+def han_bigrams(text: str) -> list[str]:
+    """Overlapping pairs of Chinese characters ("规划期" → 规划, 划期)."""
+    grams: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        grams += [run[i : i + 2] for i in range(len(run) - 1)]
+    return grams
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of texts (one per chunk, in the catalogue's order)."""
+
+    def __init__(self, texts: list[str], mode: str = "jieba") -> None:
+        self.mode = mode
+        corpus = [tokenize(text, mode) for text in texts]
+        self._size = len(corpus)
+        self._document_frequency = Counter(token for tokens in corpus for token in set(tokens))
+        self._bigram_frequency = Counter(gram for text in texts for gram in set(han_bigrams(text)))
+        self._bm25 = bm25s.BM25()
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every text for the query tokens (zeros when none is known)."""
+        known = [t for t in query_tokens if t in self._document_frequency]
+        if not known or not self._size:
+            return np.zeros(self._size, dtype=np.float32)
+        return self._bm25.get_scores(known)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token no text holds gets the highest weight."""
+        return self._idf(self._document_frequency.get(token, 0))
+
+    def bigram_idf(self, bigram: str) -> float:
+        """Inverse document frequency of a character bigram (0 for one no text holds)."""
+        frequency = self._bigram_frequency.get(bigram, 0)
+        return self._idf(frequency) if frequency else 0.0
+
+    def _idf(self, frequency: int) -> float:
+        return math.log(1 + (self._size - frequency + 0.5) / (frequency + 0.5))
+
+    @cached_property
+    def _typical_idf(self) -> float:
+        weights = sorted(self.idf(token) for token in self._document_frequency)
+        return weights[len(weights) // 2] if weights else 1.0
+
+    def typical_idf(self) -> float:
+        """The median IDF of the vocabulary: the weight of an ordinary word."""
+        return self._typical_idf
+
+    def frequency(self, token: str) -> int:
+        """Number of texts holding the token."""
+        return self._document_frequency.get(token, 0)
+
+    def vocabulary(self) -> list[str]:
+        return list(self._document_frequency)

@@ -1,0 +1,284 @@
+"""Reading a question: what it asks for (a figure, a date, a list, a place in the text, a comparison,
+a document's metadata, a clause), which documents it names, and what its answer must contain.
+
+Before anything else, words the plans never use are mended: a homophone of a plan word is taken
+for it ("内疆" → "内江", typed with the wrong character), and everyday words get the plan's term
+added ("GDP" → "地区生产总值", `rag/synonyms.toml`). Content words still unknown to every plan
+are `unknown`: they weigh in the evidence score, so a question about them is hard to answer. The phrases that signal each intent are
+data in `rag/intents.toml`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rag.keyword import KeywordIndex, jieba_module, stopwords, tokenize
+from rag.lookup import ClauseQuery, DocumentNames, normalise, parse_clause_query
+
+INTENTS_FILE = Path(__file__).with_name("intents.toml")
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多(?P<far>远)")
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
+_QUESTION_WORD = re.compile(r"多少|什么|哪|几|如何|怎么|怎样|是否|吗|呢")
+_HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+NAME_FLAGS = ("nr", "nrt", "ns")  # people and places: the evidence must name them too
+# Words of these kinds are never "corrected": numerals, pronouns, adverbs, particles, punctuation…
+FUNCTION_FLAGS = ("m", "r", "d", "p", "c", "u", "y", "e", "o", "q", "x", "f", "t", "a")
+NOUN_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "eng")  # only an unknown noun says "this is not in the plans"
+COMMON_NAME_SHARE = 0.25  # a place named in a quarter of all articles ("城市", "成渝") constrains nothing
+COMMON_WORD_FREQUENCY = 200  # a word this common in jieba's dictionary ("出现") is not a typo
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked (empty, too long), with the reason in words."""
+
+
+@dataclass(frozen=True)
+class Intents:
+    metadata: dict[str, tuple[str, ...]]
+    about_document: tuple[str, ...]
+    wants: dict[str, tuple[str, ...]]
+    list_pattern: re.Pattern[str]
+    number_pattern: re.Pattern[str]
+    units: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, path: Path = INTENTS_FILE) -> "Intents":
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        metadata = dict(data["metadata"])
+        about = tuple(metadata.pop("about_document"))
+        wants = dict(data["wants"])
+        list_pattern = re.compile(wants.pop("list_pattern"))
+        number_pattern = re.compile(wants.pop("number_pattern"))
+        return cls(
+            metadata={k: tuple(v) for k, v in metadata.items()},
+            about_document=about,
+            wants={k: tuple(v) for k, v in wants.items()},
+            list_pattern=list_pattern,
+            number_pattern=number_pattern,
+            units={k: tuple(v) for k, v in data["units"].items()},
+        )
+
+
+@lru_cache(maxsize=1)
+def default_intents() -> Intents:
+    return Intents.load()
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    with open(SYNONYMS_FILE, "rb") as handle:
+        return {word: tuple(terms) for word, terms in tomllib.load(handle).items()}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the answerers see it."""
+
+    text: str  # as asked
+    search_text: str  # mended: homophones corrected, plan terms added
+    normalised: str
+    tokens: tuple[str, ...]  # content tokens of search_text (stopwords out): what BM25 searches
+    content: str = ""  # the question without the documents it names: what evidence must cover
+    doc_ids: tuple[str, ...] = ()  # documents it names, in order
+    clause: ClauseQuery | None = None
+    metadata_field: str | None = None  # doc_number | issuer | date_written | date_published | order
+    wants: frozenset[str] = field(default_factory=frozenset)  # list number date locate compare
+    years: tuple[str, ...] = ()  # years the evidence must mention ("2030")
+    units: tuple[str, ...] = ()  # units the figure must carry ("亿元", "万亿")
+    names: tuple[str, ...] = ()  # places and people the evidence must mention
+    unknown: tuple[str, ...] = ()  # nouns no plan uses: nothing can answer about them
+    parts: tuple[str, ...] = ()  # sub-questions of a question that asks several things
+    quoted: tuple[str, ...] = ()  # phrases in quotation marks: looked for exactly
+
+
+def check_question(text: object, max_chars: int) -> str:
+    """The question stripped, or a `QuestionError` saying what is wrong with it."""
+    if text is None or not isinstance(text, str) or not text.strip():
+        raise QuestionError("问题不能为空 (the question is empty)")
+    text = text.strip()
+    if len(text) > max_chars:
+        raise QuestionError(f"问题过长：{len(text)} 字，上限 {max_chars} 字 (the question is too long)")
+    return text
+
+
+def _has(text: str, phrases: tuple[str, ...]) -> bool:
+    return any(p in text for p in phrases)
+
+
+class QuestionReader:
+    """Reads questions against one catalogue (its document names, vocabulary and text)."""
+
+    def __init__(
+        self,
+        names: DocumentNames,
+        keyword: KeywordIndex,
+        corpus_text: str,
+        tokenizer: str = "jieba",
+        intents: Intents | None = None,
+    ) -> None:
+        self.names = names
+        self._keyword = keyword
+        self._corpus = corpus_text
+        self._tokenizer = tokenizer
+        self._intents = intents or default_intents()
+        self._homophones = _homophone_index(keyword.vocabulary(), keyword)
+
+    def read(self, text: str) -> Question:
+        intents = self._intents
+        mended, unknown, names = self.mend(text)
+        search_text = _with_synonyms(mended)
+        normalised = normalise(search_text)
+        doc_ids = tuple(self.names.mentioned(search_text))
+        wants: set[str] = set()
+        if _has(normalised, intents.wants["list"]) or intents.list_pattern.search(normalised):
+            wants.add("list")
+        if "list" not in wants and (_has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)):
+            wants.add("number")
+        if _has(normalised, intents.wants["date"]):
+            wants.add("date")
+        if _has(normalised, intents.wants["locate"]):
+            wants.add("locate")
+        if _has(normalised, intents.wants["across_documents"]):
+            wants.add("locate")
+            doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
+        if len(doc_ids) >= 2 or _has(normalised, intents.wants["compare"]):
+            wants.add("compare")
+        units: tuple[str, ...] = ()
+        if "number" in wants and (match := _ASKED_UNIT.search(normalised)):
+            units = self._units_for(match["unit"] or match["far"])
+        return Question(
+            text=text,
+            search_text=search_text,
+            normalised=normalised,
+            tokens=tuple(tokenize(search_text, self._tokenizer)),
+            content=self.names.strip_names(normalise(search_text)),
+            doc_ids=doc_ids,
+            clause=parse_clause_query(search_text),
+            metadata_field=self._metadata_field(normalised, doc_ids),
+            wants=frozenset(wants),
+            years=tuple(dict.fromkeys(_YEAR.findall(normalised))),
+            units=units,
+            names=names,
+            unknown=unknown,
+            parts=_parts(mended),
+            quoted=tuple(dict.fromkeys(_QUOTED.findall(text))),
+        )
+
+    def mend(self, text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """Correct homophones; return the text, unknown nouns and required names."""
+        mended: list[str] = []
+        unknown: list[str] = []
+        required: list[str] = []
+        for word, flag in pos_tags(text):
+            if self._typo(word, flag) and (correction := self._homophones.get(_pinyin(word))):
+                word = correction
+            mended.append(word)
+            in_plans = word in self._corpus or word in synonyms()
+            if not in_plans and self._content_word(word, flag):
+                unknown.append(word)
+            elif flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word):
+                required.append(word)
+        text = "".join(mended)
+        named = self.names.strip_names(normalise(text))
+        required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
+        return text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required))
+
+    def _typo(self, word: str, flag: str) -> bool:
+        """A word that may be a mistyped plan word: not in the plans, not a common word, not a
+        fragment jieba glued to a particle ("项是")."""
+        return (
+            _HAN_WORD.match(word) is not None
+            and word not in self._corpus
+            and not flag.startswith(FUNCTION_FLAGS)
+            and jieba_module().dt.FREQ.get(word, 0) < COMMON_WORD_FREQUENCY
+            and not any(char in stopwords() for char in word)
+        )
+
+    @staticmethod
+    def _content_word(word: str, flag: str) -> bool:
+        """A noun or name that carries meaning (not a question word, not glued to a particle)."""
+        return (
+            len(word) >= 2
+            and re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word) is not None
+            and flag.startswith(NOUN_FLAGS)
+            and word not in stopwords()
+            and not any(char in stopwords() for char in word)
+            and not _QUESTION_WORD.search(word)
+        )
+
+    def _common(self, word: str) -> bool:
+        return self._keyword.frequency(word) > COMMON_NAME_SHARE * len(self._keyword)
+
+    def _units_for(self, asked: str) -> tuple[str, ...]:
+        """Evidence units that answer "多少<asked>": the longest unit the asked words start with."""
+        for unit in sorted(self._intents.units, key=len, reverse=True):
+            if asked.startswith(unit):
+                return self._intents.units[unit]
+        return ()
+
+    def _metadata_field(self, normalised: str, doc_ids: tuple[str, ...]) -> str | None:
+        """The metadata field asked for, when the question is about the document itself."""
+        intents = self._intents
+        asked = next((f for f, phrases in intents.metadata.items() if _has(normalised, phrases)), None)
+        if asked is None:
+            return None
+        rest = self.names.strip_names(normalised)
+        for phrase in (p for phrases in intents.metadata.values() for p in phrases):
+            rest = rest.replace(phrase, " ")
+        titles = "".join(self.names.title(d) for d in doc_ids)
+        leftover = [
+            t
+            for t in tokenize(rest)
+            if t not in titles and not any(t in word or word in t for word in intents.about_document)
+        ]
+        return asked if not leftover else None
+
+
+def _with_synonyms(text: str) -> str:
+    """The text with the plan's terms for its everyday words appended."""
+    added = [term for word, terms in synonyms().items() if word in text for term in terms]
+    return text + " " + " ".join(added) if added else text
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    """Sub-questions: "…是多少？到2025年目标又是多少？" or "…现在是多少，2025年要达到多少" asks two things."""
+    pieces: list[str] = []
+    for sentence in re.split(r"[？?；;]", text):
+        clauses = [c.strip() for c in re.split(r"[，,]", sentence) if c.strip()]
+        if len(clauses) > 1 and all(_QUESTION_WORD.search(c) for c in clauses):
+            pieces += clauses
+        elif sentence.strip():
+            pieces.append(sentence.strip())
+    pieces = [p for p in pieces if len(p) >= 4]
+    return tuple(pieces) if len(pieces) > 1 else ()
+
+
+def pos_tags(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs from jieba."""
+    import jieba.posseg as posseg
+
+    jieba_module()
+    return [(pair.word, pair.flag) for pair in posseg.cut(text)]
+
+
+def _pinyin(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word))
+
+
+def _homophone_index(vocabulary: list[str], keyword: KeywordIndex) -> dict[str, str]:
+    """Pinyin → the most common plan word of 2–4 characters that sounds so."""
+    by_sound: dict[str, list[str]] = defaultdict(list)
+    for word in vocabulary:
+        if _HAN_WORD.match(word):
+            by_sound[_pinyin(word)].append(word)
+    return {sound: max(words, key=keyword.frequency) for sound, words in by_sound.items()}

@@ -1,0 +1,97 @@
+"""The records the question side produces: `Hit` (a retrieved article), `Citation`, `Answer`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.records import Article
+
+REFUSAL = "文件中未找到相关内容。"  # the plain sentence a refused answer starts with
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An article found for a question, with the fused score and what each retriever said."""
+
+    article: Article
+    score: float  # 0..1, fused
+    dense: float | None = None  # cosine similarity, when the dense retriever found it
+    keyword: float | None = None  # BM25 score, when BM25 found it
+    via: str = "search"  # search | lookup (a clause reference) | metadata
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.article
+        return {
+            "doc_title": a.doc_title,
+            "doc_file": a.doc_file,
+            "clause_ref": a.clause_ref,
+            "section": a.section,
+            "part": f"{a.part}/{a.parts}" if a.parts > 1 else "",
+            "chunk_id": a.chunk_id,
+            "text": a.text,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the whole article and the span the answer rests on."""
+
+    n: int
+    article: Article  # the first part; `text` holds the whole article
+    text: str
+    quote: str
+    quote_start: int = -1  # offset of `quote` in `text` (for highlighting), -1 when not found
+    related_only: bool = False  # offered with a refusal as possibly related, not as support
+
+    @property
+    def label(self) -> str:
+        return self.article.citation
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.article
+        data = {
+            "n": self.n,
+            "doc_title": a.doc_title,
+            "doc_file": a.doc_file,
+            "clause_ref": a.clause_ref,
+            "section": a.section,
+            "text": self.text,
+            "quote": self.quote,
+        }
+        if self.related_only:
+            data["related_only"] = True
+        return data
+
+
+@dataclass
+class Answer:
+    """An answer with its sources; `unsupported` lists sentences no cited article backs."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Hit] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+    mode: str = "extractive"
+    id: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of DESIGN.md (`ask --json`, `--jsonl`, the app's /ask endpoint)."""
+        data: dict[str, Any] = {}
+        if self.id is not None:
+            data["id"] = self.id
+        data.update(
+            question=self.question,
+            answer=self.text,
+            refused=self.refused,
+            citations=[c.to_json() for c in self.citations],
+            retrieved=[h.to_json() for h in self.retrieved],
+            unsupported=list(self.unsupported),
+            latency_ms=round(self.latency_ms, 1),
+            mode=self.mode,
+        )
+        return data

@@ -1,0 +1,64 @@
+"""Hybrid retrieval: BM25 and dense scores of the catalogue's chunks, fused, optionally per document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.fusion import fuse
+from rag.index import Index
+from rag.keyword import tokenize
+from rag.records import Hit
+from rag.settings import RetrievalSettings
+
+
+class HybridRetriever:
+    """Ranks articles for a question by BM25 and by embedding similarity, fused by scaled scores."""
+
+    def __init__(self, index: Index, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.settings = settings
+
+    def keyword_ranking(self, question: str, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) best first, positive scores only."""
+        catalogue = self.index.catalogue()
+        scores = catalogue.keyword.scores(tokenize(question, self.settings.tokenizer))
+        if doc_ids:
+            allowed = np.array([a.doc_id in doc_ids for a in catalogue.articles], dtype=bool)
+            scores = np.where(allowed, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[: self.settings.candidates]
+        return [(catalogue.articles[i].chunk_id, float(scores[i])) for i in top if scores[i] > 0]
+
+    def dense_ranking(self, question: str, doc_ids: Sequence[str] | None = None) -> tuple[list[tuple[str, float]], float]:
+        """(chunk_id, cosine similarity) best first, and the question's similarity to typical articles."""
+        vector = self.index.embeddings.query_vector(question)
+        sample = self.index.catalogue().reference_vectors
+        floor = float(np.median(sample @ vector)) if len(sample) else 0.0
+        return self.index.store.nearest(vector, self.settings.candidates, doc_ids), floor
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        doc_ids: Sequence[str] | None = None,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        """The top `k` articles for the question; `mode` is hybrid, keyword or dense."""
+        k = k or self.settings.k
+        catalogue = self.index.catalogue()
+        keyword = dict(self.keyword_ranking(question, doc_ids)) if mode in ("hybrid", "keyword") else {}
+        dense: dict[str, float] = {}
+        floor = 0.0
+        if mode in ("hybrid", "dense"):
+            ranking, floor = self.dense_ranking(question, doc_ids)
+            dense = dict(ranking)
+        hits = []
+        for chunk_id, score in fuse(keyword, dense, floor, self.settings.bm25_weight, self.settings.dense_weight):
+            article = catalogue.by_id.get(chunk_id)
+            if article is None:  # written by another process since the catalogue was built
+                continue
+            hits.append(Hit(article, score, dense.get(chunk_id), keyword.get(chunk_id)))
+            if len(hits) == k:
+                break
+        return hits

@@ -1,0 +1,152 @@
+"""The Chroma store: one collection of article vectors per embedding model, one of documents.
+
+Chroma is the single source of truth: the article collection holds every chunk (text, metadata,
+vector); the document collection holds each cleaned document with its metadata and content hash
+(its vector is a placeholder). Local folder by default; a Chroma server when `store.chroma_url` is
+set. A version number in the document collection's metadata tells readers to reload.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+
+from ingest.records import Article, Document
+from rag.settings import Settings
+
+_PLACEHOLDER = [1.0]  # documents are looked up by id, never by vector
+_BATCH = 1000  # Chroma limits the records of one call
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A Chroma client: HTTP when a server URL is configured, else the folder under PLANQA_HOME."""
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.store.chroma_url:
+        url = urlparse(settings.store.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class ArticleStore:
+    """Articles and documents of one index (one embedding model, one chunking)."""
+
+    def __init__(self, client: ClientAPI, name: str) -> None:
+        self._client = client
+        self.name = name
+        self._open()
+
+    def _open(self) -> None:
+        self._articles = self._client.get_or_create_collection(
+            self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self._documents = self._client.get_or_create_collection(
+            f"{self.name}-docs", embedding_function=None, metadata={"version": 0}
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+    def version(self) -> int:
+        """Changed by every write (a timestamp); readers compare it to know their caches are stale."""
+        metadata = self._client.get_collection(f"{self.name}-docs").metadata or {}
+        return int(metadata.get("version", 0))
+
+    def count(self) -> int:
+        return self._articles.count()
+
+    def document_hash(self, doc_id: str) -> str | None:
+        found = self._documents.get(ids=[doc_id], include=["metadatas"])
+        return found["metadatas"][0]["sha256"] if found["ids"] else None
+
+    def documents(self) -> list[Document]:
+        """Every indexed document, in title order."""
+        found = self._documents.get(include=["documents", "metadatas"])
+        documents = [
+            Document(text=text, **json.loads(metadata["document"]))
+            for text, metadata in zip(found["documents"], found["metadatas"])
+        ]
+        return sorted(documents, key=lambda d: d.title)
+
+    def articles(self) -> list[Article]:
+        """Every chunk, in document and reading order."""
+        found = self._articles.get(include=["documents", "metadatas"])
+        articles = [Article.from_metadata(text, meta) for text, meta in zip(found["documents"], found["metadatas"])]
+        return sorted(articles, key=lambda a: (a.doc_id, a.order, a.part))
+
+    def sample_vectors(self, n: int) -> np.ndarray:
+        """Vectors of up to `n` chunks spread over the collection (a fixed sample, for score scaling)."""
+        total = self.count()
+        if not total:
+            return np.zeros((0, 0), dtype=np.float32)
+        ids = self._articles.get(include=[])["ids"]
+        chosen = sorted(ids)[:: max(1, len(ids) // n)][:n]
+        found = self._articles.get(ids=chosen, include=["embeddings"])
+        return np.asarray(found["embeddings"], dtype=np.float32)
+
+    def nearest(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the `n` nearest chunks, optionally within some documents."""
+        total = self.count()
+        if not total:
+            return []
+        where = None
+        if doc_ids:
+            where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        found = self._articles.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, total), where=where, include=["distances"]
+        )
+        return [(chunk_id, 1.0 - distance) for chunk_id, distance in zip(found["ids"][0], found["distances"][0])]
+
+    # -- writing (callers hold the write lock) --------------------------------------------------
+    def replace_document(self, document: Document, articles: list[Article], vectors: np.ndarray) -> None:
+        """Put a document and its chunks in, removing every chunk it had before (no orphans)."""
+        self._articles.delete(where={"doc_id": document.doc_id})
+        for start in range(0, len(articles), _BATCH):
+            batch = articles[start : start + _BATCH]
+            self._articles.upsert(
+                ids=[a.chunk_id for a in batch],
+                embeddings=vectors[start : start + _BATCH],
+                documents=[a.text for a in batch],
+                metadatas=[a.metadata() for a in batch],
+            )
+        fields = asdict(document)
+        text = fields.pop("text")
+        self._documents.upsert(
+            ids=[document.doc_id],
+            embeddings=[_PLACEHOLDER],
+            documents=[text],
+            metadatas=[{"document": json.dumps(fields, ensure_ascii=False), "sha256": document.sha256, "title": document.title}],
+        )
+        self._bump()
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document and all its chunks; False when it was not indexed."""
+        if not self._documents.get(ids=[doc_id])["ids"]:
+            return False
+        self._articles.delete(where={"doc_id": doc_id})
+        self._documents.delete(ids=[doc_id])
+        self._bump()
+        return True
+
+    def reset(self) -> None:
+        """Drop both collections and start empty."""
+        for name in (self.name, f"{self.name}-docs"):
+            try:
+                self._client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent already; Chroma's error types vary by backend
+                pass
+        self._open()
+        self._bump()
+
+    def _bump(self) -> None:
+        self._documents.modify(metadata={"version": time.time_ns()})

@@ -1,0 +1,70 @@
+"""Checking that an answer says only what its cited articles say.
+
+An answer is cut into claims (its sentences, each ending with its `[n]` markers); the source label
+"《title》clause heading：" and connector lines ending in "：" are not claims. A claim is supported
+when every marker names a citation and the cited articles hold at least `threshold` of the claim's
+character bigrams. Extractive answers pass by construction (their claims are verbatim); a model's
+paraphrase passes when it keeps to the clause's wording, and an invented figure or name fails.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.records import Citation
+
+MARKER = re.compile(r"\[(\d+)\]")
+_LABEL = re.compile(r"^(?:根据|据|见)?《[^》]{1,80}》[^：:\n]{0,60}[：:]")
+_CLAIM_END = re.compile(r"(?<=[。！？；!?;])(?!\[)|(?<=\])(?![\[\d])")
+_IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # without its markers and label
+    markers: tuple[int, ...]
+
+
+def claims(answer: str) -> list[Claim]:
+    """The claims of an answer, in order."""
+    found = []
+    for line in answer.split("\n"):
+        line = line.strip()
+        if not line or line.endswith(("：", ":")):
+            continue  # a connector ("…，依次为：") or a heading over list items
+        line = _LABEL.sub("", line)
+        for piece in _CLAIM_END.split(line):
+            markers = tuple(int(n) for n in MARKER.findall(piece))
+            text = MARKER.sub("", piece).strip()
+            if _IGNORED.sub("", text):
+                found.append(Claim(text, markers))
+    return found
+
+
+def bigrams(text: str) -> set[str]:
+    text = _IGNORED.sub("", unicodedata.normalize("NFKC", text))
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def support(claim: str, sources: list[str]) -> float:
+    """Share of the claim's character bigrams found in the sources (0..1)."""
+    wanted = bigrams(claim)
+    if not wanted:
+        return 1.0
+    held = set().union(*(bigrams(s) for s in sources)) if sources else set()
+    return len(wanted & held) / len(wanted)
+
+
+def unsupported_claims(answer: str, citations: list[Citation], threshold: float) -> list[str]:
+    """Claims with no valid marker, or whose cited articles do not hold them."""
+    by_number = {c.n: c for c in citations if not c.related_only}
+    bad = []
+    for claim in claims(answer):
+        if not claim.markers or any(n not in by_number for n in claim.markers):
+            bad.append(claim.text)
+            continue
+        if support(claim.text, [by_number[n].text for n in claim.markers]) < threshold:
+            bad.append(claim.text)
+    return bad

@@ -1,0 +1,64 @@
+"""Shared fixtures. Every test runs offline (a hidden model download fails loudly) with its own
+PLANQA_HOME; tests that only read share one index of the bundled plans, built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+import pytest  # noqa: E402
+
+from rag.api import PlanQA  # noqa: E402
+from rag.index import Index  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parent.parent
+PLANS = PROJECT / "data" / "plans"
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    """Settings for a test: its own home, no .env, no PLANQA_* from the developer's shell."""
+    return Settings(_env_file=None, home=home, **overrides)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's PLANQA_* variables; default settings point into tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("PLANQA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PLANQA_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PLANQA_HOME with the bundled plans indexed (built once per test session)."""
+    home = tmp_path_factory.mktemp("built-home")
+    report = Index(make_settings(home)).ingest([PLANS])
+    assert not report.failed, report.failed
+    return home
+
+
+@pytest.fixture(scope="session")
+def built_settings(built_home: Path) -> Settings:
+    return make_settings(built_home)
+
+
+@pytest.fixture(scope="session")
+def planqa(built_settings: Settings) -> PlanQA:
+    """PlanQA over the bundled plans (read-only: do not ingest or delete through it)."""
+    return PlanQA(built_settings, build=False)
+
+
+@pytest.fixture
+def home_copy(built_home: Path, tmp_path: Path) -> Path:
+    """A writable copy of the built index, for tests that upload or delete."""
+    copy = tmp_path / "home-copy"
+    shutil.copytree(built_home, copy)
+    return copy
