@@ -15,6 +15,8 @@ from pathlib import Path
 
 import charset_normalizer
 
+from ingest.headings import match_heading
+
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 PDF_SUFFIXES = (".pdf",)
@@ -25,9 +27,17 @@ _BLOCK_TAGS = (
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
     "section", "article", "blockquote", "pre", "dd", "dt", "dl", "title", "header", "footer",
 )
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button")
+# Never document text: code, widgets, and the page's own navigation and footer. Their text would
+# otherwise sit right above the notice and be read as part of its header (and as its issuer).
+_DROP_TAGS = (
+    "head", "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
+    "nav", "footer", "aside",
+)
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*\d{1,4})?[-—–\s]*$")
 _PARAGRAPH_END = ("。", "！", "？", "；", "：", ":", "”", "」", "）", ")", "》")
+_MB = 1024 * 1024  # the unit of `max_file_mb`, so a message names the limit as it was set
+# Punctuation that closes what came before; a line that opens with one continues the line above.
+_CONTINUES = ("。", "，", ",", "、", "；", ";", "：", ":", "！", "？", "”", "’", "）", ")", "》", "」")
 PDF_FULL_LINE = 0.8  # a PDF line at least this share of the page's widest line was wrapped, not ended
 
 
@@ -58,7 +68,7 @@ def read_text(path: Path, limits: Limits = Limits()) -> str:
     if size == 0:
         raise IngestError(f"{path.name}: the file is empty")
     if size > limits.max_bytes:
-        raise IngestError(f"{path.name}: {size / 1e6:.1f} MB is over the {limits.max_bytes / 1e6:.0f} MB limit")
+        raise IngestError(f"{path.name}: {size / _MB:.1f} MB is over the {limits.max_bytes / _MB:g} MB limit")
     data = path.read_bytes()
     if suffix in TEXT_SUFFIXES:
         text = decode_bytes(data, path.name)
@@ -122,11 +132,25 @@ def pdf_to_text(data: bytes, max_pages: int) -> str:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
         raise IngestError(f"the PDF is broken or unreadable ({type(error).__name__})") from error
-    return "\n".join(unwrap_lines(page.split("\n")) for page in pages)
+    text = unwrap_lines([line for page in pages for line in page.split("\n")])
+    if "\x00" in text:
+        # pypdf splits a font's 2-byte codes into single bytes when the font's encoding is an embedded
+        # CMap (fpdf2 writes CJK OpenType fonts that way): the text comes out as NULs and wrong
+        # characters. Refuse it rather than index garbage.
+        raise IngestError("the PDF's text cannot be decoded (its fonts use an encoding this reader does not support)")
+    return text
 
 
 def unwrap_lines(lines: list[str]) -> str:
-    """Join lines a PDF wrapped at the page width; keep lines that end a paragraph or a heading."""
+    """Join lines a PDF wrapped at the page width; keep lines that end a paragraph or a heading.
+
+    Called on the lines of all pages at once, so a paragraph that runs over a page break is joined.
+    A line that opens with a numbering marker (`3.`, `（二）`, `四、`) starts a new paragraph even
+    when the line above is full: items often follow a `责任单位:…` line that has no full stop.
+    Glued numbers ("26共同…") are not trusted here: "15分钟…" starts wrapped lines as well. A line
+    that opens with closing punctuation (a PDF writer without Chinese line-breaking rules puts the
+    `。` after `“上市”` on the next line) always continues the one above.
+    """
     lines = [line.strip() for line in lines if line.strip() and not _PAGE_NUMBER.match(line)]
     if not lines:
         return ""
@@ -134,7 +158,12 @@ def unwrap_lines(lines: list[str]) -> str:
     out: list[str] = [lines[0]]
     for line in lines[1:]:
         previous = out[-1]
-        wrapped = len(previous.split("\n")[-1]) >= PDF_FULL_LINE * full and not previous.endswith(_PARAGRAPH_END)
+        heading = match_heading(line)
+        wrapped = line.startswith(_CONTINUES) or (
+            len(previous.split("\n")[-1]) >= PDF_FULL_LINE * full
+            and not previous.endswith(_PARAGRAPH_END)
+            and not (heading and not heading.glued)
+        )
         out[-1:] = [previous + line] if wrapped else [previous, line]
     return "\n".join(out)
 
@@ -181,7 +210,7 @@ def _run_limited(parser, data: bytes, name: str, limits: Limits) -> str:
     sender.close()
     try:
         if not receiver.poll(limits.timeout_s):
-            raise IngestError(f"{name}: parsing took longer than {limits.timeout_s:.0f} s and was stopped")
+            raise IngestError(f"{name}: parsing took longer than {limits.timeout_s:g} s and was stopped")
         status, payload = receiver.recv()
     except EOFError:
         raise IngestError(f"{name}: the parser crashed on this file") from None

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import replace
 from functools import cached_property, lru_cache
+from pathlib import Path
 
-from rag.direct import clause_answer, metadata_answer
 from ingest.records import Article, Document
+from rag.direct import clause_answer, metadata_answer
 from rag.evidence import Weights, whole_article
 from rag.extractive import Draft, ExtractiveAnswerer
 from rag.index import Index, IngestReport, Progress
@@ -71,10 +71,8 @@ class PlanQA:
         text = check_question(question, self.settings.answer.max_question_chars)
         parsed, hits, direct = self._prepare(text, k, doc)
         if direct is None and self.settings.answer.mode == "llm":
-            pieces: list[str] = []
             for piece in self.llm.stream(parsed, hits, self.index.catalogue()):
                 if isinstance(piece, str):
-                    pieces.append(piece)
                     yield piece
                 else:
                     draft = piece
@@ -166,15 +164,12 @@ class PlanQA:
         if doc:
             parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
         k = max(k or self.settings.retrieval.k, 1)
-        hits = self.retriever.search(parsed.search_text, k, parsed.doc_ids or None)
-        direct = None
-        weights = Weights(parsed, catalogue.keyword)
-        for lookup in (metadata_answer(parsed, catalogue), clause_answer(parsed, catalogue, weights)):
-            if lookup is not None:
-                direct, looked_up = lookup
-                hits = _merge(looked_up, hits, k)
-                break
-        return parsed, hits, direct
+        hits = self.retriever.search(parsed.query, k, parsed.doc_ids or None)
+        lookup = metadata_answer(parsed, catalogue) or clause_answer(parsed, catalogue, Weights(parsed, catalogue.keyword))
+        if lookup is None:
+            return parsed, hits, None
+        direct, looked_up = lookup
+        return parsed, _merge(looked_up, hits, k), direct
 
     def _search_answer(self, parsed: Question, hits: list[Hit]) -> Draft:
         catalogue = self.index.catalogue()

@@ -59,20 +59,24 @@ def print_report(report: IngestReport, console: Console) -> None:
     for row in report.files:
         table.add_row(
             row.file,
-            row.status if row.status != "failed" else f"[red]failed[/red]: {row.error}",
+            row.status if row.status != "failed" else "[red]failed[/red]",
             row.title,
             str(row.articles or ""),
             str(row.tokens or ""),
             f"{row.seconds:.1f}",
         )
     documents = sum(1 for f in report.files if f.status in ("added", "updated"))
-    table.caption = (
-        f"{documents} documents indexed, {sum(f.articles for f in report.files)} articles, "
-        f"{sum(f.tokens for f in report.files):,} tokens in {report.seconds:.1f} s"
-        if report.changed
-        else f"nothing changed ({len(report.files)} files already indexed)"
-    )
+    unchanged = sum(1 for f in report.files if f.status == "unchanged")
+    if report.changed:
+        table.caption = (
+            f"{documents} documents indexed, {sum(f.articles for f in report.files)} articles, "
+            f"{sum(f.tokens for f in report.files):,} tokens in {report.seconds:.1f} s"
+        )
+    else:
+        table.caption = f"nothing changed ({unchanged} files already indexed)"
     console.print(table)
+    for row in report.failed:
+        console.print(f"[red]failed:[/red] {row.error}", highlight=False)
 
 
 @click.group()

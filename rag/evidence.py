@@ -10,7 +10,7 @@ from ingest.headings import MAX_TITLE_CHARS, match_heading
 from ingest.records import Article, heading_words
 from ingest.split import sentence_spans
 from rag.index import Catalogue, index_text
-from rag.keyword import KeywordIndex, han_bigrams, stopwords, tokenize
+from rag.keyword import PARTICLES, KeywordIndex, han_bigrams, stopwords, tokenize
 from rag.question import Question
 from rag.records import Hit
 
@@ -75,6 +75,11 @@ class Sentence:
         return self.passage.text[self.start : self.end]
 
     @property
+    def topic(self) -> str:
+        """The sentence under its article's heading: what it speaks about."""
+        return self.passage.article.section + "\n" + self.text
+
+    @property
     def is_heading(self) -> bool:
         """A heading ("(七)培育…集群。", "一、重要意义") opening its paragraph, not a statement."""
         opens_paragraph = self.paragraph.startswith(self.text)
@@ -113,10 +118,16 @@ class Weights:
         for token in list(self.terms):
             if any(token != other and token in other for other in self.terms):
                 self.terms[token] *= 0.5
+        for year in question.years:  # "到2035年": the year asked about is part of what is asked
+            self.terms[f"{year}年"] = strongest
+        plain = question.content
+        for word in sorted(stopwords(), key=len, reverse=True):
+            if len(word) > 1:
+                plain = plain.replace(word, " ")
         self.bigrams = {
             gram: keyword.bigram_idf(gram)
-            for gram in han_bigrams(question.content)
-            if not any(char in stopwords() for char in gram) and keyword.bigram_idf(gram) > 0
+            for gram in han_bigrams(plain)
+            if not any(char in PARTICLES for char in gram) and keyword.bigram_idf(gram) > 0
         }
         for word in question.unknown:
             for gram in han_bigrams(word):

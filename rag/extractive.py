@@ -69,6 +69,8 @@ class ExtractiveAnswerer:
         weights = Weights(question, catalogue.keyword)
         evidence = passages(hits, catalogue, EVIDENCE_ARTICLES)
         composer = Composer()
+        if question.foreign > self.settings.max_foreign_share:
+            return self.refusal(evidence, weights)  # the question is about things no plan speaks of
         if "compare" in question.wants and len(question.doc_ids) >= 2:
             lines = self._per_document(question, catalogue, retrieve, composer)
         elif question.parts:
@@ -83,10 +85,10 @@ class ExtractiveAnswerer:
         """The answer lines for one question, by what it asks for."""
         if question.quoted and question.wants & {"list", "locate"}:
             return self._mentions(question, weights, evidence, composer)
-        if "list" in question.wants:
-            return self._list(question, weights, evidence, composer)
         if "locate" in question.wants or _is_keyword_query(question):
             return self._locate(question, weights, evidence, composer)
+        if "list" in question.wants:
+            return self._list(question, weights, evidence, composer)
         return self._best_sentences(question, weights, evidence, composer)
 
     # -- scoring -----------------------------------------------------------------------------
@@ -106,7 +108,7 @@ class ExtractiveAnswerer:
                     continue
                 if question.units and not has_unit(text, question.units):
                     continue
-                coverage = weights.coverage(text)
+                coverage = weights.coverage(sentence.topic)
                 score = SENTENCE_WEIGHT * coverage + ARTICLE_WEIGHT * article_coverage + RETRIEVAL_WEIGHT * passage.hit.score
                 if not self._has_asked_kind(question, weights, text):
                     score *= MISSING_KIND_PENALTY
@@ -200,7 +202,7 @@ class ExtractiveAnswerer:
         weights = Weights(question, catalogue.keyword)
         lines, answered = [], 0
         for doc_id in question.doc_ids:
-            evidence = passages(retrieve(question.search_text, (doc_id,)), catalogue, EVIDENCE_ARTICLES)
+            evidence = passages(retrieve(question.content, (doc_id,)), catalogue, EVIDENCE_ARTICLES)
             ranked = self.ranked(question, weights, evidence)
             if self._answerable(ranked):
                 sentence = ranked[0].sentence
@@ -219,11 +221,11 @@ class ExtractiveAnswerer:
             doc_ids = sub.doc_ids or question.doc_ids
             if first is not None and len(tokenize(sub.content)) - len(sub.years) < INHERIT_BELOW_TERMS:
                 subject = _YEAR_WORD.sub("", first.content)  # the first part's subject, not its year
-                sub = replace(sub, content=sub.content + " " + subject, search_text=sub.search_text + " " + subject)
+                sub = read(subject + "，" + part)
             first = first or sub
             sub = replace(sub, doc_ids=doc_ids)
             weights = Weights(sub, catalogue.keyword)
-            evidence = passages(retrieve(sub.search_text, doc_ids), catalogue, EVIDENCE_ARTICLES)
+            evidence = passages(retrieve(sub.query, doc_ids), catalogue, EVIDENCE_ARTICLES)
             lines += self._shaped(sub, weights, evidence, composer) or []
         return lines or None
 

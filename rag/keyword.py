@@ -22,6 +22,10 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+# Particles: a "word" jieba glued to one of these ("项是") is a fragment, not a word of its own.
+PARTICLES = frozenset("的了是在和与及或吗呢吧啊呀也都就把被之其")
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()

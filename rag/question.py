@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rag.keyword import KeywordIndex, jieba_module, stopwords, tokenize
+from rag.keyword import PARTICLES, KeywordIndex, jieba_module, stopwords, tokenize
 from rag.lookup import ClauseQuery, DocumentNames, normalise, parse_clause_query
 
 INTENTS_FILE = Path(__file__).with_name("intents.toml")
@@ -31,7 +31,8 @@ NAME_FLAGS = ("nr", "nrt", "ns")  # people and places: the evidence must name th
 # Words of these kinds are never "corrected": numerals, pronouns, adverbs, particles, punctuation…
 FUNCTION_FLAGS = ("m", "r", "d", "p", "c", "u", "y", "e", "o", "q", "x", "f", "t", "a")
 NOUN_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "eng")  # only an unknown noun says "this is not in the plans"
-COMMON_NAME_SHARE = 0.25  # a place named in a quarter of all articles ("城市", "成渝") constrains nothing
+VERB_FLAGS = NOUN_FLAGS + ("v", "vn")  # the words counted for the foreign share
+COMMON_NAME_SHARE = 0.5  # a place named in half of all articles ("城市", "成渝") constrains nothing
 COMMON_WORD_FREQUENCY = 200  # a word this common in jieba's dictionary ("出现") is not a typo
 
 
@@ -87,6 +88,11 @@ class Question:
     normalised: str
     tokens: tuple[str, ...]  # content tokens of search_text (stopwords out): what BM25 searches
     content: str = ""  # the question without the documents it names: what evidence must cover
+
+    @property
+    def query(self) -> str:
+        """What to search for: once documents are chosen by name, their names are not searched."""
+        return self.content if self.doc_ids else self.search_text
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
     metadata_field: str | None = None  # doc_number | issuer | date_written | date_published | order
@@ -97,6 +103,7 @@ class Question:
     unknown: tuple[str, ...] = ()  # nouns no plan uses: nothing can answer about them
     parts: tuple[str, ...] = ()  # sub-questions of a question that asks several things
     quoted: tuple[str, ...] = ()  # phrases in quotation marks: looked for exactly
+    foreign: float = 0.0  # share of its nouns and verbs that no plan uses ("忽略…指令…提示词": most)
 
 
 def check_question(text: object, max_chars: int) -> str:
@@ -133,7 +140,7 @@ class QuestionReader:
 
     def read(self, text: str) -> Question:
         intents = self._intents
-        mended, unknown, names = self.mend(text)
+        mended, unknown, names, foreign = self.mend(text)
         search_text = _with_synonyms(mended)
         normalised = normalise(search_text)
         doc_ids = tuple(self.names.mentioned(search_text))
@@ -170,26 +177,31 @@ class QuestionReader:
             unknown=unknown,
             parts=_parts(mended),
             quoted=tuple(dict.fromkeys(_QUOTED.findall(text))),
+            foreign=foreign,
         )
 
-    def mend(self, text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-        """Correct homophones; return the text, unknown nouns and required names."""
+    def mend(self, text: str) -> tuple[str, tuple[str, ...], tuple[str, ...], float]:
+        """Correct homophones; return the text, unknown nouns, required names and the foreign share."""
         mended: list[str] = []
         unknown: list[str] = []
         required: list[str] = []
+        content = foreign = 0
         for word, flag in pos_tags(text):
             if self._typo(word, flag) and (correction := self._homophones.get(_pinyin(word))):
                 word = correction
             mended.append(word)
             in_plans = word in self._corpus or word in synonyms()
-            if not in_plans and self._content_word(word, flag):
+            if self._content_word(word, flag, VERB_FLAGS):
+                content += 1
+                foreign += not in_plans
+            if not in_plans and self._content_word(word, flag, NOUN_FLAGS):
                 unknown.append(word)
             elif flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word):
                 required.append(word)
         text = "".join(mended)
         named = self.names.strip_names(normalise(text))
         required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
-        return text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required))
+        return text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required)), foreign / content if content else 0.0
 
     def _typo(self, word: str, flag: str) -> bool:
         """A word that may be a mistyped plan word: not in the plans, not a common word, not a
@@ -199,18 +211,18 @@ class QuestionReader:
             and word not in self._corpus
             and not flag.startswith(FUNCTION_FLAGS)
             and jieba_module().dt.FREQ.get(word, 0) < COMMON_WORD_FREQUENCY
-            and not any(char in stopwords() for char in word)
+            and not any(char in PARTICLES for char in word)
         )
 
     @staticmethod
-    def _content_word(word: str, flag: str) -> bool:
-        """A noun or name that carries meaning (not a question word, not glued to a particle)."""
+    def _content_word(word: str, flag: str, kinds: tuple[str, ...]) -> bool:
+        """A word of these kinds that carries meaning (not a question word, not glued to a particle)."""
         return (
             len(word) >= 2
             and re.fullmatch(r"[\u4e00-\u9fffA-Za-z]+", word) is not None
-            and flag.startswith(NOUN_FLAGS)
+            and flag.startswith(kinds)
             and word not in stopwords()
-            and not any(char in stopwords() for char in word)
+            and not any(char in PARTICLES for char in word)
             and not _QUESTION_WORD.search(word)
         )
 

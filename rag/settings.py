@@ -74,6 +74,9 @@ class AnswerSettings(_Group):
     mode: Literal["extractive", "llm"] = Field("extractive", description="extractive (offline) or llm.")
     max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive answer.")
     max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected.")
+    max_foreign_share: float = Field(
+        0.5, ge=0, le=1, description="Refuse when more of the question's nouns and verbs than this appear in no plan."
+    )
     refusal_threshold: float = Field(0.45, ge=0, le=1, description="Least evidence score to answer (calibrated on eval/qa.jsonl).")
     support_threshold: float = Field(0.5, ge=0, le=1, description="Share of a sentence's character bigrams its cited article must hold.")
 

@@ -1,0 +1,230 @@
+"""`python -m eval`: answer a Q/A dataset with PlanQA, score it, print a table, write the reports.
+
+Exit codes: 0 done (and every bar cleared), 1 a bar failed, 2 a usage error (bad dataset, unknown
+metric, invalid configuration).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import openai
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from eval.ablations import FixedChunkRetriever, RetrievalRow, SweepPoint, refusal_sweep, retrieval_grid
+from eval.dataset import DatasetError, Item, load_dataset
+from eval.gate import MAX, MIN, GateError, Outcome, check, load_gate, parse_bar
+from eval.metrics import METRICS
+from eval.peers import NaivePeer, bm25_search, run_peer
+from eval.report import build_report, display_path, write_report
+from eval.runner import Run, answer_all, evaluate
+from eval.vectors import CachedEmbeddings
+from rag.api import PlanQA
+from rag.index import Index
+from rag.settings import PROJECT_DIR, Settings
+
+DEFAULT_DATASET = PROJECT_DIR / "eval" / "qa.jsonl"
+DEFAULT_OUT = PROJECT_DIR / "reports"
+PEER_LABELS = {"planqa": "PlanQA", "naive": "朴素 LangChain（500字切分+向量）", "bm25": "仅 BM25（条款切分）"}
+err = Console(stderr=True)
+
+
+class Bars:
+    """A rich progress display on stderr, fed with (what, done, total); one bar per `what`."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what not in self._tasks:
+            self._tasks[what] = self.progress.add_task(what, total=total)
+        self.progress.update(self._tasks[what], completed=done, total=total)
+
+    def __enter__(self) -> "Bars":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+
+def _usage_error(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    sys.exit(2)
+
+
+def open_planqa(settings: Settings, progress: Bars) -> PlanQA:
+    """PlanQA with default settings, building the index of the bundled plans on first use."""
+    index = Index(settings)
+    if index.is_empty():
+        err.print("No index yet: building it from the bundled plans (first run only)…")
+        index.ensure_built(progress=lambda what, done, total: progress("building the index", done, total) if what == "embedding" else None)
+    return PlanQA(settings, index=index, build=False)
+
+
+def cached_embeddings(planqa: PlanQA, progress: Bars) -> CachedEmbeddings:
+    """The index's embedding model, with chunk vectors cached under PLANQA_HOME/cache."""
+    settings = planqa.settings
+    cache = settings.home / "cache" / f"eval-vectors-{settings.collection_name}.npz"
+    return CachedEmbeddings(planqa.index.embeddings, settings.collection_name, cache, settings.ingest.batch_size, progress)
+
+
+def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: Bars) -> dict[str, tuple[str, Run]]:
+    """PlanQA and the two baselines on the same questions."""
+    settings = planqa.settings
+    k, support = settings.retrieval.k, settings.answer.support_threshold
+    naive = NaivePeer(planqa.documents(), embeddings, k)
+    try:
+        naive_run = evaluate("naive", items, run_peer(items, naive.search, settings.retrieval.tokenizer, progress, "baseline: naive"), support)
+    finally:
+        naive.close()
+    bm25 = run_peer(items, bm25_search(planqa, k), settings.retrieval.tokenizer, progress, "baseline: bm25")
+    runs = {"planqa": run, "naive": naive_run, "bm25": evaluate("bm25", items, bm25, support)}
+    return {name: (PEER_LABELS[name], peer) for name, peer in runs.items()}
+
+
+def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: Bars) -> tuple[list[RetrievalRow], list[SweepPoint]]:
+    fixed = FixedChunkRetriever(planqa.documents(), embeddings, planqa.settings.retrieval)
+    return retrieval_grid(planqa, items, fixed, progress), refusal_sweep(planqa, items, run, progress)
+
+
+def _judge(settings: Settings, items: list[Item], run: Run, progress: Bars) -> dict | None:
+    from eval.judge import Judge
+    from rag.llm import LLMError
+
+    try:
+        return Judge(settings).judge_all(items, run.responses, progress)
+    except LLMError as error:
+        _usage_error(str(error))
+    except openai.OpenAIError as error:  # the endpoint failed mid-run: keep the rest of the report
+        err.print(f"[yellow]LLM judge skipped: {error}[/yellow]")
+    return None
+
+
+# -- printing -------------------------------------------------------------------------------------
+def _cell(value: float | None, metric: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}" if metric.startswith("latency") else f"{value:.3f}"
+
+
+def summary_table(summary: dict, title: str) -> Table:
+    types = list(summary["by_type"])
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column(f"overall ({summary['items']['overall']})", justify="right", style="bold")
+    for kind in types:
+        table.add_column(f"{kind} ({summary['items']['by_type'][kind]})", justify="right")
+    for metric in METRICS:
+        row = [summary["overall"][metric], *(summary["by_type"][t][metric] for t in types)]
+        table.add_row(metric, *(_cell(v, metric) for v in row))
+    return table
+
+
+def peers_table(peers: dict[str, tuple[str, Run]]) -> Table:
+    table = Table(title="PlanQA vs baselines")
+    table.add_column("metric")
+    for label, _ in peers.values():
+        table.add_column(label, justify="right")
+    for metric in METRICS:
+        table.add_row(metric, *(_cell(run.summary["overall"][metric], metric) for _, run in peers.values()))
+    return table
+
+
+def ablation_tables(rows: list[RetrievalRow], points: list[SweepPoint]) -> list[Table]:
+    grid = Table(title="Ablation: chunking × retrieval mode (answerable items, raw question)")
+    grid.add_column("chunks")
+    grid.add_column("mode")
+    metrics = list(rows[0].metrics) if rows else []
+    for metric in metrics:
+        grid.add_column(metric, justify="right")
+    for row in rows:
+        grid.add_row(row.chunks, row.mode, *(_cell(row.metrics[m], m) for m in metrics))
+    sweep = Table(title="Ablation: answer.refusal_threshold")
+    sweep.add_column("threshold")
+    names = list(points[0].metrics) if points else []
+    for name in names:
+        sweep.add_column(name, justify="right")
+    for point in points:
+        sweep.add_row(f"{point.threshold:.2f}" + (" (configured)" if point.configured else ""), *(_cell(point.metrics[n]) for n in names))
+    return [grid, sweep]
+
+
+def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None) -> list:
+    try:
+        bars = load_gate(gate) if gate else []
+        bars += [parse_bar(text, MIN) for text in under] + [parse_bar(text, MAX) for text in over]
+    except GateError as error:
+        _usage_error(str(error))
+    return bars
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--dataset", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DATASET, show_default="eval/qa.jsonl", help="A Q/A file in DESIGN.md's eval format.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="reports/", help="Folder for <stamp>.json, latest.json, latest.html.")
+@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (higher is better) is below VALUE. Repeatable.")
+@click.option("--fail-over", "fail_over", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (lower is better, e.g. false_refusal_rate) is above VALUE.")
+@click.option("--gate", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A file of bars, e.g. eval/gate.toml.")
+@click.option("--compare", is_flag=True, help="Also score two baselines (naive LangChain, BM25 only) on the same questions.")
+@click.option("--ablations", is_flag=True, help="Also run the ablations (chunking × retrieval mode, refusal threshold sweep).")
+@click.option("--judge", is_flag=True, help="Also judge answers with the configured LLM (RAGAS-style; never gated).")
+@click.option("--home", type=click.Path(path_type=Path), help="Data folder (default: PLANQA_HOME or var/).")
+def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple[str, ...], gate: Path | None, compare: bool, ablations: bool, judge: bool, home: Path | None) -> None:
+    """Evaluate PlanQA on a Q/A dataset (offline, default settings; the index builds on first use).
+
+    Prints the metrics overall and per question type, writes reports/<stamp>.json, latest.json and
+    a self-contained latest.html, and exits 1 when a --fail-under/--fail-over/--gate bar fails."""
+    try:
+        settings = Settings()
+    except Exception as error:  # invalid PLANQA_* values: say which
+        _usage_error(f"configuration: {error}")
+    if home:
+        settings = settings.model_copy(update={"home": home})
+    bars = _parse_bars(fail_under, fail_over, gate)
+    try:
+        items = load_dataset(dataset)
+    except DatasetError as error:
+        _usage_error(str(error))
+    peers = studies = verdicts = None
+    with Bars() as progress:
+        planqa = open_planqa(settings, progress)
+        run = evaluate("planqa", items, answer_all(planqa, items, progress), settings.answer.support_threshold)
+        if compare or ablations:
+            embeddings = cached_embeddings(planqa, progress)
+        if compare:
+            peers = run_peers(planqa, items, run, embeddings, progress)
+        if ablations:
+            studies = ablate(planqa, items, run, embeddings, progress)
+        if judge:
+            verdicts = _judge(settings, items, run, progress)
+    report = build_report(dataset, items, run, settings, peers=peers, ablations=studies, judge=verdicts)
+    outcomes = check(bars, run.summary["overall"])
+    if bars:
+        report["gate"] = {"bars": [o.to_json() for o in outcomes], "passed": all(o.ok for o in outcomes)}
+    paths = write_report(report, out)
+    console = Console()
+    console.print(summary_table(run.summary, f"PlanQA on {display_path(dataset)}"))
+    if peers:
+        console.print(peers_table(peers))
+    if studies:
+        for table in ablation_tables(*studies):
+            console.print(table)
+    if verdicts:
+        console.print(f"LLM judge ({verdicts['model']}): " + ", ".join(f"{k} {_cell(v)}" for k, v in verdicts["overall"].items()))
+    console.print(f"reports: {paths['json']}, {paths['latest']}, {paths['html']}", highlight=False)
+    _exit_on_failures(outcomes)
+
+
+def _exit_on_failures(outcomes: list[Outcome]) -> None:
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        err.print(f"[red]FAIL[/red] {outcome.message}", highlight=False)
+    if failed:
+        sys.exit(1)

@@ -1,0 +1,82 @@
+"""What a system under evaluation returns for one question, reduced to what the metrics read.
+
+PlanQA's `Answer` and the baselines' results are both turned into a `Response`, so every system is
+scored by the same functions. Chunks are plain text plus labels: matching is by text (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rag.records import Answer
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A source of an answer: `text` is what the citation shows (PlanQA: the whole article)."""
+
+    n: int
+    text: str
+    quote: str = ""
+    doc_title: str = ""
+    clause_ref: str = ""
+    label: str = ""
+    related_only: bool = False  # offered with a refusal as possibly related: not a citation
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """One entry of the ranked list the answer was built from."""
+
+    text: str
+    doc_title: str = ""
+    clause_ref: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Response:
+    id: str
+    answer: str
+    refused: bool
+    citations: tuple[Cited, ...] = ()
+    retrieved: tuple[Retrieved, ...] = ()
+    latency_ms: float = 0.0
+    error: str = ""  # the system raised instead of answering (scored as a wrong, unrefused answer)
+
+    @property
+    def support(self) -> tuple[Cited, ...]:
+        """The citations offered as support (refusals' "possibly related" ones left out)."""
+        return tuple(c for c in self.citations if not c.related_only)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [asdict(c) for c in self.citations]
+        data["retrieved"] = [asdict(r) for r in self.retrieved]
+        return data
+
+
+def from_answer(item_id: str, answer: Answer) -> Response:
+    """PlanQA's `Answer` as a `Response` (citations carry the whole cited article)."""
+    return Response(
+        id=item_id,
+        answer=answer.text,
+        refused=answer.refused,
+        citations=tuple(
+            Cited(
+                n=c.n,
+                text=c.text,
+                quote=c.quote,
+                doc_title=c.article.doc_title,
+                clause_ref=c.article.clause_ref,
+                label=c.label,
+                related_only=c.related_only,
+            )
+            for c in answer.citations
+        ),
+        retrieved=tuple(
+            Retrieved(h.article.text, h.article.doc_title, h.article.clause_ref, h.score) for h in answer.retrieved
+        ),
+        latency_ms=answer.latency_ms,
+    )

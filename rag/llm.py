@@ -1,0 +1,215 @@
+"""The generative answerer: a chat model (any OpenAI-compatible endpoint, through LangChain) writes the
+answer from numbered clauses, and its `[n]` markers become citations that `rag.verify` checks.
+
+The model sees the whole articles of the top hits as `[n] 《title》clause heading` entries, within a
+token budget, and the question inside delimiters as data (prompts/answer_*.txt). Nothing it writes is
+trusted: a marker naming no clause stays in the text so verification reports its sentence, each
+citation quotes the article sentence that best holds the sentences citing it, and the refusal
+phrase makes the answer a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from ingest.records import Article
+from ingest.split import sentence_spans
+from ingest.tokens import count_tokens
+from rag.citations import MAX_QUOTE_CHARS
+from rag.evidence import whole_article
+from rag.extractive import Draft
+from rag.index import Catalogue
+from rag.prompts import render_prompt
+from rag.question import Question
+from rag.records import REFUSAL, Citation, Hit
+from rag.settings import LLMSettings, Settings
+from rag.verify import MARKER, claims, support
+
+SYSTEM_PROMPT, USER_PROMPT = "answer_system", "answer_user"
+CLAUSE_SEPARATOR = "\n\n"
+NO_API_KEY = "EMPTY"  # local servers (vLLM, Ollama) accept any key, but the OpenAI client insists on one
+# A refusal may be worded "文件中未找到关于…的内容": the phrase up to "相关内容" is the sign.
+REFUSAL_SIGN = REFUSAL.removesuffix("。").removesuffix("相关内容")
+# Reasoning models served by Ollama or vLLM (Qwen3, DeepSeek-R1) put their thinking in the answer.
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
+# Markers as models also write them: 【1】, [1,2], [1、3] → [1], [1][2], [1][3].
+_MARKER_FORMS = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_NUMBER = re.compile(r"\d+")
+
+
+class LLMError(RuntimeError):
+    """The language model could not answer (endpoint unreachable, rejected the request, …)."""
+
+
+class LLMNotConfigured(LLMError):
+    """Answer mode "llm" without an endpoint to call."""
+
+
+def make_chat_model(llm: LLMSettings) -> BaseChatModel:
+    """A streaming `ChatOpenAI` for the configured endpoint; a clear error naming what to set when none is."""
+    missing = [name for name, value in (("PLANQA_LLM__BASE_URL", llm.base_url), ("PLANQA_LLM__MODEL", llm.model)) if not value]
+    if missing:
+        raise LLMNotConfigured(
+            f"未配置大模型接口 (answer mode \"llm\" needs an OpenAI-compatible endpoint): set {' and '.join(missing)} "
+            "(and PLANQA_LLM__API_KEY if the endpoint needs a key), or set PLANQA_ANSWER__MODE=extractive"
+        )
+    from langchain_openai import ChatOpenAI  # imported here: extractive mode never loads the OpenAI client
+
+    return ChatOpenAI(
+        base_url=llm.base_url,
+        api_key=llm.api_key.get_secret_value() or NO_API_KEY,
+        model=llm.model,
+        temperature=llm.temperature,
+        timeout=llm.timeout_s,
+        streaming=True,
+    )
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A numbered article as the model sees it."""
+
+    n: int
+    article: Article  # the first part: clause_ref and section are the article's
+    text: str  # the whole article
+
+    @property
+    def entry(self) -> str:
+        return f"[{self.n}] {self.article.citation}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[BaseMessage]
+    clauses: list[Clause]
+
+
+def as_data(text: str) -> str:
+    """Text shown to the model as data: ASCII angle brackets become full-width, so a question or an
+    uploaded document cannot close the `<问题>`/`<条款>` delimiters and speak as instructions."""
+    return text.replace("<", "＜").replace(">", "＞")
+
+
+def clause_block(clauses: list[Clause]) -> str:
+    return CLAUSE_SEPARATOR.join(as_data(c.entry) for c in clauses)
+
+
+def numbered_clauses(hits: list[Hit], catalogue: Catalogue, budget: int) -> list[Clause]:
+    """The distinct whole articles of the hits, best first, numbered from 1, whose block stays within
+    `budget` tokens. A clause that would overflow is left out whole (never cut mid-way); a shorter
+    one ranked after it may still fit."""
+    clauses: list[Clause] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in hits:
+        key = (hit.article.doc_id, hit.article.order)
+        if key in seen:
+            continue
+        seen.add(key)
+        first, text = whole_article(hit.article, catalogue)
+        clause = Clause(len(clauses) + 1, first, text)
+        if count_tokens(clause_block(clauses + [clause])) <= budget:
+            clauses.append(clause)
+    return clauses
+
+
+def tidy(text: str) -> str:
+    """The model's answer without its thinking, with every marker written `[n]`."""
+    text = _THINKING.sub("", text)
+    text = _MARKER_FORMS.sub(lambda m: "".join(f"[{n}]" for n in _NUMBER.findall(m.group(1))), text)
+    return text.strip()
+
+
+def best_quote(text: str, claim_texts: list[str]) -> tuple[str, int]:
+    """The sentence of the article that holds most of each claim's character bigrams, spanning them
+    all when they lie close together; (quote, offset in `text`)."""
+    spans = sentence_spans(text)
+    if not spans:
+        return "", -1
+    # max() keeps the first of equals: the earlier sentence wins a tie.
+    chosen = sorted({max(spans, key=lambda s: support(claim, [text[s[0] : s[1]]])) for claim in claim_texts})
+    low, high = chosen[0][0], chosen[-1][1]
+    if high - low > MAX_QUOTE_CHARS:
+        low, high = max(spans, key=lambda s: support(claim_texts[0], [text[s[0] : s[1]]]))
+    return text[low:high], low
+
+
+def draft_from(answer: str, clauses: list[Clause]) -> Draft:
+    """The Draft of a model's answer: citations for the markers that name a clause, numbered as in
+    the prompt; a refusal when it says the documents do not answer and cites nothing."""
+    text = tidy(answer)
+    by_number = {c.n: c for c in clauses}
+    used = sorted({int(n) for n in MARKER.findall(text)} & by_number.keys())
+    if not text or (REFUSAL_SIGN in text and not used):
+        return Draft(text or REFUSAL, [], True)
+    citing: dict[int, list[str]] = {n: [] for n in used}
+    for claim in claims(text):
+        for n in claim.markers:
+            if n in citing:
+                citing[n].append(claim.text)
+    citations = []
+    for n in used:
+        clause = by_number[n]
+        quote, start = best_quote(clause.text, citing[n] or [text])
+        citations.append(Citation(n, clause.article, clause.text, quote, start))
+    return Draft(text, citations, False)
+
+
+class LLMAnswerer:
+    """Answers with a chat model from the retrieved articles. Create once; safe to share across threads."""
+
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
+        """`chat_model`: any LangChain chat model; by default a ChatOpenAI for `settings.llm`."""
+        self.settings = settings
+        self.chat_model = chat_model if chat_model is not None else make_chat_model(settings.llm)
+        self._system = render_prompt(SYSTEM_PROMPT, settings.prompts_dir, refusal=REFUSAL)
+
+    def prompt(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Prompt:
+        """The messages for a question: the rules, then the numbered clauses and the question as data."""
+        clauses = numbered_clauses(hits, catalogue, self.settings.llm.context_tokens)
+        user = render_prompt(
+            USER_PROMPT,
+            self.settings.prompts_dir,
+            clauses=clause_block(clauses),
+            question=as_data(question.text),
+            refusal=REFUSAL,
+        )
+        return Prompt([SystemMessage(self._system), HumanMessage(user)], clauses)
+
+    def answer(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Draft:
+        prompt = self.prompt(question, hits, catalogue)
+        if not prompt.clauses:  # nothing to answer from: no call, no cost
+            return Draft(REFUSAL, [], True)
+        with self._endpoint_errors():
+            message = self.chat_model.invoke(prompt.messages)
+        return draft_from(message.text, prompt.clauses)
+
+    def stream(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Iterator[str | Draft]:
+        """Yield text pieces as the model writes them, then the finished Draft."""
+        prompt = self.prompt(question, hits, catalogue)
+        if not prompt.clauses:
+            yield REFUSAL
+            yield Draft(REFUSAL, [], True)
+            return
+        pieces: list[str] = []
+        with self._endpoint_errors():
+            for chunk in self.chat_model.stream(prompt.messages):
+                if piece := chunk.text:
+                    pieces.append(piece)
+                    yield piece
+        yield draft_from("".join(pieces), prompt.clauses)
+
+    @contextmanager
+    def _endpoint_errors(self) -> Iterator[None]:
+        """OpenAI client errors (connection, timeout, HTTP status) as an `LLMError` naming the endpoint."""
+        try:
+            yield
+        except openai.OpenAIError as error:
+            llm = self.settings.llm
+            raise LLMError(f"大模型接口调用失败 (the model {llm.model!r} at {llm.base_url} failed): {error}") from error

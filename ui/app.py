@@ -1,0 +1,125 @@
+"""The Gradio app: four tabs over one `PlanQA` (models and index loaded once), and the `/ask` API.
+
+    from ui.app import launch
+    launch(PlanQA())                 # blocks; binds settings.app.host:port (127.0.0.1:7860)
+
+Tests start it themselves: `build_app(planqa).launch(**launch_options(settings, port=…,
+prevent_thread_lock=True))`. Only `/ask` is public API; the page's own events are private.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.api import PlanQA, UnknownDocument
+from rag.question import QuestionError
+from rag.settings import PROJECT_DIR, Settings
+from ui.chat import build_chat_tab
+from ui.documents import build_documents_tab
+from ui.evaltab import REPORTS_DIR, build_eval_tab
+from ui.verify import build_verify_tab
+
+log = logging.getLogger(__name__)
+
+STYLE_FILE = Path(__file__).with_name("style.css")
+TITLE = "PlanQA 规划文件问答"
+READERS = 4  # questions and searches answered at once (PlanQA is thread-safe; CPU-bound beyond this)
+QUEUE_SIZE = 64  # requests waiting beyond this are turned away with a message instead of piling up
+# Local fonts only: the default theme asks Google Fonts, which an offline machine cannot reach.
+FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif")
+MONO_FONTS = ("Noto Sans Mono CJK SC", "ui-monospace", "monospace")
+HEADER = """
+<header class="app-header">
+  <div class="app-mark">规</div>
+  <div>
+    <h1>PlanQA 规划文件问答</h1>
+    <p>用日常的话提问政府规划文件。每个回答都标明出自哪份文件、哪一条，并附条款原文。</p>
+  </div>
+</header>
+"""
+FOOTER = '<footer class="app-footer">回答由检索到的条款原文摘录而成，仅供参考；以正式发布的文件为准。</footer>'
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(
+        primary_hue=gr.themes.colors.red,
+        secondary_hue=gr.themes.colors.amber,
+        neutral_hue=gr.themes.colors.stone,
+        font=list(FONTS),
+        font_mono=list(MONO_FONTS),
+        radius_size=gr.themes.sizes.radius_md,
+    )
+
+
+def ask_json(planqa: PlanQA, question: str) -> dict[str, Any]:
+    """The `ask --json` object for a question; a bad question is an error with its reason."""
+    try:
+        return planqa.ask(question).to_json()
+    except (QuestionError, UnknownDocument) as error:
+        raise gr.Error(str(error)) from None
+
+
+def build_app(planqa: PlanQA, *, reports_dir: Path = REPORTS_DIR, eval_command: list[str] | None = None) -> gr.Blocks:
+    """The app's Blocks. `reports_dir` and `eval_command` let tests use their own report and suite."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=False) as app:
+        gr.HTML(HEADER, padding=False)
+        with gr.Tabs(elem_id="main-tabs"):
+            with gr.Tab("问答", id="chat", elem_id="tab-chat"):
+                build_chat_tab(planqa)
+            with gr.Tab("核对", id="verify", elem_id="tab-verify"):
+                verify = build_verify_tab(planqa)
+            with gr.Tab("文件", id="documents", elem_id="tab-documents"):
+                documents = build_documents_tab(planqa, verify)
+            with gr.Tab("评测", id="eval", elem_id="tab-eval"):
+                build_eval_tab(planqa, reports_dir, eval_command)
+        gr.HTML(FOOTER, padding=False)
+
+        def ask(question: str) -> dict:
+            """Answer a question about the plans: the same JSON object as `python -m rag ask --json`."""
+            return ask_json(planqa, question)
+
+        gr.api(ask, api_name="ask", concurrency_id="readers")
+
+        def fresh() -> list[Any]:
+            """A page opened after uploads or deletions shows the documents as they are now."""
+            return [*documents.updates(planqa), *verify.updates(planqa, reset=True)]
+
+        app.load(fresh, None, [*documents.outputs, *verify.pickers], api_visibility="private")
+    app.queue(default_concurrency_limit=READERS, max_size=QUEUE_SIZE)
+    return app
+
+
+def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    """`Blocks.launch` arguments with PlanQA's safe defaults: loopback, no share link, an upload
+    size limit, nothing served from the data folder or `.env`, only the API link in the footer."""
+    options: dict[str, Any] = dict(
+        server_name=settings.app.host,
+        server_port=settings.app.port,
+        share=False,
+        max_file_size=int(settings.app.max_upload_mb * 1024 * 1024),
+        allowed_paths=[],
+        blocked_paths=[str(settings.home.resolve()), str(PROJECT_DIR / ".env"), str(Path.cwd() / ".env")],
+        theme=theme(),
+        css_paths=[STYLE_FILE],
+        footer_links=["api"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        show_error=False,
+        quiet=True,
+    )
+    options.update(overrides)
+    return options
+
+
+def launch(planqa: PlanQA) -> None:
+    """Serve the app until interrupted, on `settings.app.host`:`settings.app.port`."""
+    settings = planqa.settings
+    print(f"PlanQA: http://{settings.app.host}:{settings.app.port}/  (Ctrl+C to stop)", flush=True)
+    build_app(planqa).launch(**launch_options(settings))

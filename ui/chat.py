@@ -1,0 +1,138 @@
+"""The 问答 tab: citizens ask in plain words and see the answer, its sources and the clause text."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from rag.api import PlanQA, UnknownDocument
+from rag.question import QuestionError, check_question
+from rag.records import Answer
+from ui import render
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "内江和自贡离得有多远？",
+    "川南渝西地区到2025年地区生产总值要达到多少？",
+    "綦江和万盛的发展定位是什么？",
+    "成资同城化2023年工作要点第10条讲了什么？",
+]
+SEARCHING = "正在查找相关条款…"
+CHAT_PLACEHOLDER = (
+    "**您好！** 请用日常的话提问规划文件里的内容，例如两地的距离、发展目标、某条条款讲了什么。"
+    "每个回答都会标明出自哪份文件的哪一条。"
+)
+USER_ERRORS = (QuestionError, UnknownDocument)
+
+# Copy with the Clipboard API, falling back to a hidden textarea where it is missing (plain http
+# on a LAN address is not a secure context); the button says what happened for a moment.
+COPY_JS = """
+(text) => {
+  const button = document.querySelector('#copy-button');
+  const say = (label) => {
+    if (!button) return;
+    const before = button.dataset.label || button.textContent;
+    button.dataset.label = before;
+    button.textContent = label;
+    setTimeout(() => { button.textContent = before; }, 1600);
+  };
+  if (!text) { say('还没有可复制的回答'); return; }
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    const ok = document.execCommand('copy'); area.remove(); say(ok ? '已复制 ✓' : '复制失败');
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(() => say('已复制 ✓'), fallback);
+  } else { fallback(); }
+}
+"""
+
+Outputs = tuple[list[dict[str, Any]], Any, str, Any, Any]
+
+
+def respond(planqa: PlanQA, question: str, history: list[dict[str, Any]] | None) -> Iterator[Outputs]:
+    """Stream one answer into the chat: (history, citation cards, notice, copy text, question box)."""
+    history = list(history or [])
+    try:
+        text = check_question(question, planqa.settings.answer.max_question_chars)
+    except QuestionError as error:
+        yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), gr.skip()
+        return
+    history += [{"role": "user", "content": render.md_escape(text)}, {"role": "assistant", "content": SEARCHING}]
+    yield history, gr.skip(), "", gr.skip(), ""
+    written = ""
+    answer: Answer | None = None
+    try:
+        for piece in planqa.stream(text):
+            if isinstance(piece, str):
+                written += piece
+                history[-1] = {"role": "assistant", "content": render.md_escape(written)}
+                yield history, gr.skip(), "", gr.skip(), gr.skip()
+            else:
+                answer = piece
+    except USER_ERRORS as error:
+        history = history[:-2]
+        yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), text
+        return
+    except Exception as error:  # an LLM endpoint down, a broken index: say so in the chat, keep the app up
+        log.exception("answering %r failed", text)
+        history[-1] = {"role": "assistant", "content": render.md_escape(f"抱歉，回答时出错：{error}")}
+        yield history, gr.skip(), render.notice(f"回答时出错：{error}", "error"), gr.skip(), text
+        return
+    assert answer is not None, "PlanQA.stream ends with the Answer"
+    history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
+    yield history, render.citation_cards(answer), "", render.answer_plain(answer), gr.skip()
+
+
+def clear() -> tuple[list, str, str, str, str]:
+    return [], render.citation_cards(None), "", "", ""
+
+
+def build_chat_tab(planqa: PlanQA) -> None:
+    """The chat, its input row and examples on the left, the citation cards on the right."""
+    with gr.Row(equal_height=False, elem_classes="chat-layout"):
+        with gr.Column(scale=3, min_width=340):
+            chatbot = gr.Chatbot(
+                show_label=False,
+                elem_id="chatbot",
+                height=480,
+                buttons=[],
+                feedback_options=None,
+                placeholder=CHAT_PLACEHOLDER,
+                layout="bubble",
+            )
+            notice = gr.HTML("", elem_id="chat-notice")
+            with gr.Row(elem_classes="ask-row"):
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="输入问题，按回车提问",
+                    lines=1,
+                    max_lines=4,
+                    scale=5,
+                    min_width=200,
+                    elem_id="question",
+                    container=False,
+                )
+                ask = gr.Button("提问", variant="primary", scale=1, min_width=72, elem_id="ask-button")
+            with gr.Row(elem_classes="chat-tools"):
+                copy = gr.Button("复制答案及出处", size="sm", elem_id="copy-button", scale=0, min_width=120)
+                wipe = gr.Button("清空对话", size="sm", elem_id="clear-button", scale=0, min_width=90)
+            gr.Examples(EXAMPLES, inputs=question, label="示例问题（点选后按“提问”）", api_visibility="private")
+        with gr.Column(scale=2, min_width=300, elem_classes="cites-column"):
+            cards = gr.HTML(render.citation_cards(None), elem_id="citations")
+    copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
+
+    def answer_stream(text: str, history: list[dict[str, Any]]) -> Iterator[Outputs]:
+        yield from respond(planqa, text, history)
+
+    outputs = [chatbot, cards, notice, copy_text, question]
+    for trigger in (question.submit, ask.click):
+        trigger(answer_stream, [question, chatbot], outputs, api_visibility="private", show_progress="minimal")
+    wipe.click(clear, None, [chatbot, cards, notice, copy_text, question], api_visibility="private")
+    chatbot.clear(lambda: clear()[1:4], None, [cards, notice, copy_text], api_visibility="private")  # its bin icon
+    copy.click(None, copy_text, None, js=COPY_JS, api_visibility="private")

@@ -1,0 +1,238 @@
+"""The 文件 tab: the indexed plans, uploading a new one (kept in PLANQA_HOME/uploads), deleting one.
+
+Writing is guarded on the server: with `settings.app.password` set, every upload and delete must
+carry it; without one, writing is allowed only while the app binds a loopback address, so an app
+opened to the network without a password cannot be filled or emptied by strangers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import gradio as gr
+
+from ingest.loaders import IngestError
+from rag.api import PlanQA
+from rag.index import WriterBusy
+from rag.settings import Settings
+from ui import render
+from ui.verify import VerifyTab
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+WRONG_PASSWORD_DELAY_S = 1.0  # slows guessing; a person barely notices
+WRITES_OFF = "上传和删除已停用：本应用对网络开放且未设置管理密码。设置 PLANQA_APP__PASSWORD 后重启即可启用。"
+WRONG_PASSWORD = "管理密码不正确，未执行任何操作。"
+SAME_KIND = {".markdown": ".md", ".htm": ".html"}  # named once in the upload hint
+Access = Literal["open", "password", "off"]
+Notice = tuple[str, str]  # (kind, message) for render.notice
+ProgressFn = Callable[[float, str], None]
+
+
+class AccessDenied(PermissionError):
+    """A write refused by the password gate, with the reason in words."""
+
+
+def write_access(settings: Settings) -> Access:
+    """open: local use, no password needed; password: needs the password; off: writing disabled."""
+    if settings.app.password.get_secret_value():
+        return "password"
+    return "open" if settings.app.host in LOCAL_HOSTS else "off"
+
+
+def authorise(settings: Settings, given: str | None) -> None:
+    """Raise `AccessDenied` unless this write may go ahead."""
+    access = write_access(settings)
+    if access == "off":
+        raise AccessDenied(WRITES_OFF)
+    if access == "password":
+        secret = settings.app.password.get_secret_value().encode()
+        if not hmac.compare_digest((given or "").encode(), secret):
+            time.sleep(WRONG_PASSWORD_DELAY_S)
+            raise AccessDenied(WRONG_PASSWORD)
+
+
+def document_rows(planqa: PlanQA) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": d.title,
+            "issuer": d.issuer,
+            "doc_number": d.doc_number,
+            "date_written": d.date_written,
+            "date_published": d.date_published,
+            "articles": len(planqa.articles(d.doc_id)),
+            "doc_file": d.doc_file,
+            "doc_id": d.doc_id,
+        }
+        for d in planqa.documents()
+    ]
+
+
+def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress: ProgressFn | None = None) -> Notice:
+    """Check, keep (uploads folder) and ingest one file; a message for every outcome."""
+    settings = planqa.settings
+    try:
+        authorise(settings, password)
+    except AccessDenied as error:
+        return "error", str(error)
+    if not file_path:
+        return "warn", "请先选择要上传的文件。"
+    source = Path(file_path)
+    name = source.name.lstrip(".")
+    suffix = source.suffix.lower()
+    if suffix not in settings.ingest.extensions:
+        return "error", f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。"
+    size_mb = source.stat().st_size / (1024 * 1024)
+    if size_mb > settings.app.max_upload_mb:
+        return "error", f"文件过大：{size_mb:.1f} MB，上限 {settings.app.max_upload_mb:g} MB。"
+    if (settings.plans_dir / name).exists():
+        return "error", f"{name} 与内置规划文件同名，请改名后再上传。"
+    target = settings.uploads_dir / name
+    with tempfile.TemporaryDirectory() as spare:
+        backup = Path(spare) / name
+        if target.exists():  # an update: restore the old original if the new one fails
+            shutil.copy2(target, backup)
+        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        try:
+            report = planqa.ingest([target], progress=_ingest_progress(progress))
+        except (WriterBusy, IngestError) as error:
+            _restore(target, backup)
+            return "error", f"索引正忙或文件无法读取：{error}"
+        row = report.files[0]
+        if row.status == "failed":
+            _restore(target, backup)
+            return "error", f"无法索引 {name}：{row.error}"
+    if row.status == "unchanged":
+        return "info", f"{name} 已在索引中，内容没有变化。"
+    verb = "已更新" if row.status == "updated" else "已索引"
+    return "ok", f"{verb}《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。"
+
+
+def _restore(target: Path, backup: Path) -> None:
+    if backup.exists():
+        shutil.copy2(backup, target)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def _ingest_progress(progress: ProgressFn | None) -> Callable[[str, int, int], None] | None:
+    """Index progress callbacks (what, done, total) as a fraction and a Chinese caption."""
+    if progress is None:
+        return None
+
+    def report(what: str, done: int, total: int) -> None:
+        fraction = done / total if total else 0.0
+        if what == "embedding":
+            progress(fraction, f"向量化条款 {done}/{total}")
+        elif what == "done":
+            progress(1.0, "完成")
+        else:
+            progress(fraction, f"解析 {what}")
+
+    return report
+
+
+def delete(planqa: PlanQA, doc_id: str | None, password: str | None) -> Notice:
+    """Remove a document (and its uploaded original) from the index."""
+    settings = planqa.settings
+    try:
+        authorise(settings, password)
+    except AccessDenied as error:
+        return "error", str(error)
+    document = next((d for d in planqa.documents() if d.doc_id == doc_id), None)
+    if document is None:
+        return "warn", "请先选择要删除的文件（它可能已被删除）。"
+    try:
+        planqa.delete(document.doc_id)
+    except WriterBusy as error:
+        return "error", f"索引正忙：{error}"
+    kept = "内置文件仍保留在 data/plans 中，重建索引时会重新加入。" if (settings.plans_dir / document.doc_file).exists() else ""
+    return "ok", f"已删除《{document.title}》及其全部条款。{kept}"
+
+
+@dataclass
+class DocumentsTab:
+    table: gr.HTML
+    delete_doc: gr.Dropdown | None
+
+    @property
+    def outputs(self) -> list[gr.components.Component]:
+        return [self.table] + ([self.delete_doc] if self.delete_doc is not None else [])
+
+    def updates(self, planqa: PlanQA) -> list[Any]:
+        """Fresh values for `outputs` after the documents changed."""
+        rows = document_rows(planqa)
+        fresh: list[Any] = [render.documents_table(rows)]
+        if self.delete_doc is not None:
+            fresh.append(gr.update(choices=[(r["title"], r["doc_id"]) for r in rows], value=None))
+        return fresh
+
+
+def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
+    """The table of plans, then the upload and delete panels (or why writing is off). Writes
+    refresh the table and every document picker of the 核对 tab."""
+    access = write_access(planqa.settings)
+    rows = document_rows(planqa)
+    table = gr.HTML(render.documents_table(rows), elem_id="documents-table")
+    if access == "off":
+        gr.HTML(render.notice(WRITES_OFF, "warn"), elem_id="writes-off")
+        return DocumentsTab(table, None)
+    password = gr.Textbox(
+        label="管理密码（上传、删除需要）",
+        type="password",
+        visible=access == "password",
+        elem_id="admin-password",
+        max_lines=1,
+    )
+    settings = planqa.settings
+    kinds = "、".join(dict.fromkeys(SAME_KIND.get(e, e).lstrip(".") for e in settings.ingest.extensions))
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=300, elem_classes="panel"):
+            gr.HTML(
+                f'<h3 class="panel-title">上传新文件</h3><p class="panel-hint">支持 {kinds}，单个不超过 '
+                f"{settings.app.max_upload_mb:g} MB。原文件会保存在数据目录中，可随时重建索引。</p>"
+            )
+            file = gr.File(file_types=list(settings.ingest.extensions), label="选择文件", elem_id="upload-file", height=120)
+            go = gr.Button("上传并索引", variant="primary", elem_id="upload-button")
+            upload_notice = gr.HTML("", elem_id="upload-notice")
+        with gr.Column(min_width=300, elem_classes="panel"):
+            gr.HTML('<h3 class="panel-title">删除文件</h3><p class="panel-hint">删除后，该文件的全部条款将不再参与回答。</p>')
+            doc = gr.Dropdown([(r["title"], r["doc_id"]) for r in rows], value=None, label="要删除的文件", elem_id="delete-doc")
+            remove = gr.Button("删除…", elem_id="delete-button")
+            with gr.Group(visible=False, elem_id="delete-confirm") as confirm_box:
+                confirm_text = gr.HTML("")
+                with gr.Row():
+                    confirm = gr.Button("确认删除", variant="stop", elem_id="delete-confirm-button", min_width=90)
+                    cancel = gr.Button("取消", elem_id="delete-cancel-button", min_width=90)
+            delete_notice = gr.HTML("", elem_id="delete-notice")
+    tab = DocumentsTab(table, doc)
+    outputs = tab.outputs + verify.pickers
+
+    def ask_confirm(doc_id: str | None) -> tuple[Any, str, str]:
+        title = next((d.title for d in planqa.documents() if d.doc_id == doc_id), None)
+        if title is None:
+            return gr.update(visible=False), "", render.notice("请先选择要删除的文件。", "warn")
+        return gr.update(visible=True), render.notice(f"确定删除《{title}》吗？它的全部条款将从索引中移除。", "warn"), ""
+
+    def do_upload(path: str | None, secret: str | None, progress: gr.Progress = gr.Progress()) -> list[Any]:
+        kind, message = upload(planqa, path, secret, lambda fraction, caption: progress(fraction, desc=caption))
+        cleared = None if kind in ("ok", "info") else gr.skip()
+        return [render.notice(message, kind), cleared, *tab.updates(planqa), *verify.updates(planqa, reset=False)]
+
+    def do_delete(doc_id: str | None, secret: str | None) -> list[Any]:
+        kind, message = delete(planqa, doc_id, secret)
+        return [render.notice(message, kind), gr.update(visible=False), *tab.updates(planqa), *verify.updates(planqa, reset=True)]
+
+    writes = dict(api_visibility="private", concurrency_id="writes", concurrency_limit=1)
+    go.click(do_upload, [file, password], [upload_notice, file, *outputs], **writes)
+    remove.click(ask_confirm, doc, [confirm_box, confirm_text, delete_notice], api_visibility="private")
+    cancel.click(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private")
+    confirm.click(do_delete, [doc, password], [delete_notice, confirm_box, *outputs], **writes)
+    return tab

@@ -1,0 +1,346 @@
+"""HTML and text for what the app shows: answers, citation cards, search hits, outlines, tables.
+
+Pure functions of rag's records, so the look can be checked without a browser. Every piece of
+document text passes through `html.escape` (uploaded files are untrusted); highlighting works on
+character spans of the raw text and escapes each piece separately, so a `<mark>` never splits an
+entity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from rag.records import Answer, Citation, Hit
+
+MIN_TERM_CHARS = 2  # one-character words ("市", "和") would light up every line
+_MARKER = re.compile(r"\[(\d+)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+_MD_LIST_START = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+_CLAUSE_MARK = re.compile(r"第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十百零〇]+、|（[^）]{1,4}）|\d+[.．]")
+MODES = {"hybrid": "混合检索", "keyword": "关键词检索", "dense": "语义检索"}
+EMPTY_CITATIONS = "提问后，这里会列出回答所依据的条款原文，引用句以黄色标出。"
+
+
+# -- text and spans -----------------------------------------------------------------------------
+def heading_of(article: Any) -> str:
+    """The heading words after the clause ref ("空间相近人文相亲"), from the article's citation."""
+    prefix = f"《{article.doc_title}》{article.clause_ref}"
+    citation = article.citation
+    return citation[len(prefix):] if citation.startswith(prefix) else article.section
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans (overlapping or touching ones joined)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def marked(text: str, spans: Iterable[tuple[int, int]], css_class: str = "hl") -> str:
+    """`text` escaped for HTML, with each span wrapped in `<mark class=…>`."""
+    out: list[str] = []
+    at = 0
+    for start, end in merge_spans(spans):
+        out.append(escape(text[at:start]))
+        out.append(f'<mark class="{css_class}">{escape(text[start:end])}</mark>')
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the query terms occur in `text` (case-insensitive for Latin letters)."""
+    lowered = text.lower()
+    spans = []
+    for term in {t.lower() for t in terms if len(t) >= MIN_TERM_CHARS or t.isascii() and t.isalnum()}:
+        start = lowered.find(term)
+        while start >= 0:
+            spans.append((start, start + len(term)))
+            start = lowered.find(term, start + 1)
+    return spans
+
+
+def quote_span(citation: Citation) -> tuple[int, int] | None:
+    """The span of the quoted sentence inside the whole article, when the quote is found there."""
+    start = citation.quote_start
+    if start < 0 and citation.quote:
+        start = citation.text.find(citation.quote)
+    return (start, start + len(citation.quote)) if start >= 0 and citation.quote else None
+
+
+def clause_depth(clause_ref: str) -> int:
+    """How deep a clause sits: `三、` 1, `三、（七）` 2, `三、（七）1.` 3 (at least 1)."""
+    return max(1, len(_CLAUSE_MARK.findall(clause_ref)))
+
+
+# -- the chat -----------------------------------------------------------------------------------
+def md_escape(text: str) -> str:
+    """Plain text that the chat's Markdown renderer shows as written ("1." stays no list)."""
+    text = escape(text, quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LIST_START.sub(r"\1\\.", text)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer as a chat message: the text, `[n]` as small markers, unsupported sentences marked."""
+    spans = []
+    missing = []
+    for sentence in answer.unsupported:
+        start = answer.text.find(sentence)
+        if start >= 0:
+            spans.append((start, start + len(sentence)))
+        else:
+            missing.append(sentence)
+    pieces = []
+    at = 0
+    for start, end in merge_spans(spans):
+        pieces.append(_with_markers(answer.text[at:start]))
+        pieces.append(f'<mark class="unsupported" title="未能在引用条款中核实">{_with_markers(answer.text[start:end])}</mark>')
+        at = end
+    pieces.append(_with_markers(answer.text[at:]))
+    message = "".join(pieces)
+    if answer.unsupported:
+        message += (
+            f'\n\n<span class="unsupported-note">⚠ 有 {len(answer.unsupported)} 句未能在所引条款中核实'
+            f"{'（已标出）' if not missing else ''}，请以条款原文为准。</span>"
+        )
+        for sentence in missing:
+            message += f"\n- {md_escape(sentence)}"
+    return message
+
+
+def _with_markers(text: str) -> str:
+    """Escaped text with each `[n]` shown as a superscript citation marker."""
+    out = []
+    at = 0
+    for match in _MARKER.finditer(text):
+        out.append(md_escape(text[at : match.start()]))
+        out.append(f'<sup class="cite-marker">[{match.group(1)}]</sup>')
+        at = match.end()
+    out.append(md_escape(text[at:]))
+    return "".join(out)
+
+
+def citation_cards(answer: Answer | None) -> str:
+    """A card per citation: document, clause and heading, the quote, the whole article on demand."""
+    if answer is None:
+        return f'<div class="cites-empty">{escape(EMPTY_CITATIONS)}</div>'
+    if not answer.citations:
+        return '<div class="cites-empty">没有可引用的条款。</div>'
+    related = answer.refused or all(c.related_only for c in answer.citations)
+    title = "可能相关的条款（未据此作答，仅供参考）" if related else f"出处（{len(answer.citations)} 条）"
+    cards = "".join(_card(c) for c in answer.citations)
+    return f'<section class="cites{" related" if related else ""}"><h3 class="cites-title">{title}</h3>{cards}</section>'
+
+
+def _card(citation: Citation) -> str:
+    article = citation.article
+    span = quote_span(citation)
+    full = marked(citation.text, [span] if span else [], "quote")
+    quote = f'<blockquote class="cite-quote">{escape(citation.quote)}</blockquote>' if citation.quote else ""
+    return (
+        f'<article class="cite-card{" related" if citation.related_only else ""}" id="cite-{citation.n}" '
+        f'data-clause="{escape(article.clause_ref)}">'
+        f'<header><span class="cite-n">{citation.n}</span><div class="cite-head">'
+        f'<div class="cite-doc">《{escape(article.doc_title)}》</div>'
+        f'<div class="cite-ref"><b class="clause-ref">{escape(article.clause_ref)}</b> {escape(heading_of(article))}</div>'
+        f"</div></header>{quote}"
+        f'<details class="cite-full"><summary>展开条款全文（{len(citation.text)} 字）</summary>'
+        f'<div class="article-text">{full}</div></details></article>'
+    )
+
+
+def answer_plain(answer: Answer) -> str:
+    """The answer with its sources as plain text, for copying into a letter or a note."""
+    lines = [f"问：{answer.question}", f"答：{answer.text}"]
+    if answer.unsupported:
+        lines.append("未能在所引条款中核实：" + "；".join(answer.unsupported))
+    if answer.citations:
+        lines.append("")
+        lines.append("可能相关的条款：" if answer.refused else "出处：")
+        for citation in answer.citations:
+            lines.append(f"[{citation.n}] {citation.label}")
+            if citation.quote:
+                lines.append(f"    “{citation.quote}”")
+    return "\n".join(lines)
+
+
+# -- checking clauses ---------------------------------------------------------------------------
+def hit_cards(hits: Sequence[Hit], terms: Sequence[str], *, show_doc: bool = True) -> str:
+    """Search hits: rank, clause ref, heading, document, score, and the text with query terms marked."""
+    if not hits:
+        return '<div class="hits-empty">没有找到相关条款。换个说法，或放宽文件范围试试。</div>'
+    cards = []
+    for rank, hit in enumerate(hits, start=1):
+        a = hit.article
+        part = f'<span class="hit-part">第 {a.part}/{a.parts} 段</span>' if a.parts > 1 else ""
+        doc = f'<div class="hit-doc">《{escape(a.doc_title)}》</div>' if show_doc else ""
+        cards.append(
+            f'<article class="hit-card" data-clause="{escape(a.clause_ref)}">'
+            f'<header><span class="hit-rank">{rank}</span><div class="hit-head">{doc}'
+            f'<div class="hit-ref"><b class="clause-ref">{escape(a.clause_ref)}</b> {escape(heading_of(a))}{part}</div></div>'
+            f'<span class="hit-score" title="融合得分 (0–1)">{hit.score:.2f}</span></header>'
+            f'<div class="article-text">{marked(a.text, term_spans(a.text, terms))}</div></article>'
+        )
+    return f'<div class="hits">{"".join(cards)}</div>'
+
+
+def search_summary(count: int, mode: str, scope: str) -> str:
+    return f'<p class="hits-summary">{escape(scope)} · {MODES.get(mode, mode)} · 前 {count} 条</p>'
+
+
+def outline(title: str, articles: Sequence[Any]) -> str:
+    """The document's chapters, sections and items; each item carries its chunk id for opening."""
+    groups: list[tuple[str, list[Any]]] = []
+    for article in articles:
+        if not groups or groups[-1][0] != article.chapter:
+            groups.append((article.chapter, []))
+        groups[-1][1].append(article)
+    parts = []
+    for chapter, members in groups:
+        items = "".join(_outline_item(a, chapter) for a in members)
+        if not chapter:
+            parts.append(f'<ul class="ol-items ol-front">{items}</ul>')
+        else:
+            parts.append(
+                f'<details class="ol-chapter" open><summary>{escape(chapter)}</summary>'
+                f'<ul class="ol-items">{items}</ul></details>'
+            )
+    return f'<nav class="outline" aria-label="文件目录"><h3 class="ol-title">《{escape(title)}》</h3>{"".join(parts)}</nav>'
+
+
+def _outline_item(article: Any, chapter: str) -> str:
+    heading = heading_of(article)
+    if chapter and article.section == chapter:
+        heading = "（本章导语）"
+    depth = clause_depth(article.clause_ref) if chapter else 1
+    return (
+        f'<li class="ol-item depth-{min(depth, 4)}"><a href="#" role="button" data-chunk="{escape(article.chunk_id)}" '
+        f'data-clause="{escape(article.clause_ref)}"><b class="clause-ref">{escape(article.clause_ref)}</b> '
+        f"{escape(heading)}</a></li>"
+    )
+
+
+def article_view(article: Any, text: str) -> str:
+    """One article in full, with where it sits in the cleaned document (character offsets)."""
+    end = article.start + len(text)
+    parts = f" · 分 {article.parts} 段索引" if article.parts > 1 else ""
+    chapter = f"{escape(article.chapter)} · " if article.chapter and article.chapter != article.section else ""
+    return (
+        f'<article class="article-view" data-clause="{escape(article.clause_ref)}">'
+        f'<header><div class="cite-doc">《{escape(article.doc_title)}》</div>'
+        f'<div class="cite-ref"><b class="clause-ref">{escape(article.clause_ref)}</b> {escape(heading_of(article))}</div>'
+        f'<p class="article-meta">{chapter}<span class="offsets">起止位置：第 {article.start}–{end} 字</span>'
+        f" · 共 {len(text)} 字{parts}</p></header>"
+        f'<div class="article-text">{escape(text)}</div></article>'
+    )
+
+
+ARTICLE_PLACEHOLDER = '<div class="hits-empty">在左侧目录中点选任一条款，查看全文与起止位置。</div>'
+
+
+# -- documents and evaluation -------------------------------------------------------------------
+def documents_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The indexed plans with their metadata and article counts."""
+    if not rows:
+        return '<div class="hits-empty">索引中还没有文件。</div>'
+    head = "".join(f"<th>{h}</th>" for h in ("文件标题", "发文机关", "文号", "成文日期", "发布日期", "条款数", "文件名"))
+    body = "".join(
+        "<tr>"
+        f'<td class="doc-title">{escape(r["title"])}</td><td>{escape(r["issuer"]) or "—"}</td>'
+        f'<td>{escape(r["doc_number"]) or "—"}</td><td class="date">{escape(r["date_written"]) or "—"}</td>'
+        f'<td class="date">{escape(r["date_published"]) or "—"}</td><td class="num">{r["articles"]}</td>'
+        f'<td class="doc-file">{escape(r["doc_file"])}</td></tr>'
+        for r in rows
+    )
+    total = sum(r["articles"] for r in rows)
+    return (
+        f'<div class="table-wrap"><table class="docs-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+        f'<tfoot><tr><td colspan="7">共 {len(rows)} 份文件，{total} 个条款</td></tr></tfoot></table></div>'
+    )
+
+
+TYPE_NAMES = {
+    "fact": "事实",
+    "list": "列举",
+    "locate": "定位",
+    "compare": "比较",
+    "multi": "多问",
+    "unanswerable": "无法回答",
+    "clause": "条款",
+}
+
+
+def metric_label(name: str, metrics: dict[str, Any]) -> str:
+    """The report's Chinese label for a metric, with its key in small print."""
+    info = metrics.get(name) or {}
+    label = info.get("label")
+    arrow = "" if "higher_is_better" not in info else (" ↑" if info["higher_is_better"] else " ↓")
+    key = f'<span class="metric-key">{escape(name)}{arrow}</span>'
+    return f"{escape(label)}{key}" if label else f"{escape(name)}{key if arrow else ''}"
+
+
+def metric_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) <= 1 else f"{value:,.0f}"
+    return escape(str(value))
+
+
+def eval_tables(report: dict[str, Any], source: str) -> str:
+    """The headline table (overall) and the per-type table of an eval report (`reports/latest.json`)."""
+    summary = report.get("summary") or {}
+    overall = summary.get("overall") or {}
+    by_type = summary.get("by_type") or {}
+    counts = summary.get("items") or {}
+    metrics = report.get("metrics") or {}
+    facts = [source]
+    if report.get("created"):
+        facts.append(f"生成于 {report['created']}")
+    if report.get("dataset"):
+        facts.append(f"数据集 {report['dataset']}")
+    if counts.get("overall") is not None:
+        facts.append(f"{counts['overall']} 题")
+    gate = report.get("gate") or {}
+    if "passed" in gate:
+        facts.append("门槛：通过" if gate["passed"] else "门槛：未通过")
+    html = [f'<p class="eval-source">{" · ".join(escape(str(f)) for f in facts)}</p>']
+    names = list(overall)
+    tiles = "".join(
+        f'<div class="tile" data-metric="{escape(m)}"><div class="tile-value">{metric_value(overall[m])}</div>'
+        f'<div class="tile-label">{metric_label(m, metrics)}</div></div>'
+        for m in names
+    )
+    html.append(f'<h3 class="eval-heading">总体</h3><div class="metric-tiles">{tiles}</div>')
+    if by_type:
+        names = list(dict.fromkeys([*names, *(m for values in by_type.values() for m in values)]))
+        head = "<th>题型</th><th>题数</th>" + "".join(f"<th>{metric_label(m, metrics)}</th>" for m in names)
+        body = "".join(
+            f"<tr><th>{escape(TYPE_NAMES.get(kind, kind))}<span class='metric-key'>{escape(kind)}</span></th>"
+            f"<td class='num'>{metric_value((counts.get('by_type') or {}).get(kind))}</td>"
+            + "".join(f"<td class='num'>{metric_value(values.get(m))}</td>" for m in names)
+            + "</tr>"
+            for kind, values in by_type.items()
+        )
+        html.append(
+            f'<h3 class="eval-heading">按题型</h3><div class="table-wrap"><table class="eval-table by-type">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+    return "".join(html)
+
+
+def notice(text: str, kind: str = "info") -> str:
+    """A one-line message box (info, ok, warn, error)."""
+    return f'<div class="notice notice-{kind}" role="status">{escape(text)}</div>' if text else ""
