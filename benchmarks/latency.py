@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,15 +39,10 @@ def floor_model(threads: int):
 
 @dataclass
 class Timings:
-    floor: list[float]
-    search_miss: list[float]
-    search_hit: list[float]
-    ask_miss: list[float]
-    ask_hit: list[float]
-
-    @classmethod
-    def empty(cls) -> "Timings":
-        return cls([], [], [], [], [])
+    search_miss: list[float] = field(default_factory=list)
+    search_hit: list[float] = field(default_factory=list)
+    ask_miss: list[float] = field(default_factory=list)
+    ask_hit: list[float] = field(default_factory=list)
 
 
 def _timed(call, *args) -> float:
@@ -56,55 +51,68 @@ def _timed(call, *args) -> float:
     return time.perf_counter() - started
 
 
-def measure(planqa, questions: list[str], warmup: int = 3) -> dict:
+def measure(planqa, questions: list[str]) -> dict:
     """Interleaved floor / search / ask timings over `questions`, and where ask's time goes."""
-    model = floor_model(planqa.settings.embedding.threads)
-    embeddings = planqa.index.embeddings
+    return measure_many({"": planqa}, questions)[""]
+
+
+def measure_many(instances: dict[str, object], questions: list[str], warmup: int = 3) -> dict[str, dict]:
+    """The same, for several PlanQA instances (e.g. embedded and server stores) taking turns per
+    question, against one floor: each instance's report, keyed as given."""
+    first = next(iter(instances.values()))
+    model = floor_model(first.settings.embedding.threads)
     for question in questions[:warmup]:  # load the catalogue, the reader, jieba; warm the engines
         model.query(question)
-        planqa.ask(question)
+        for planqa in instances.values():
+            planqa.ask(question)
     load_before = load_average()
-    timings = Timings.empty()
+    floor: list[float] = []
+    timings = {name: Timings() for name in instances}
     with profiled(ASK_STAGES) as profile:
         for question in questions:
-            timings.floor.append(_timed(model.query, question))
-            with profile.paused():  # only ask on a new question is broken down
-                forget_queries(embeddings)
-                timings.search_miss.append(_timed(planqa.search, question))
-                timings.search_hit.append(_timed(planqa.search, question))
-                forget_queries(embeddings)
-            timings.ask_miss.append(_timed(planqa.ask, question))
-            with profile.paused():
-                timings.ask_hit.append(_timed(planqa.ask, question))
-        breakdown = profile.per_call(len(questions))
-        missing = profile.missing
-    return report(timings, breakdown, missing, load_before)
+            floor.append(_timed(model.query, question))
+            for name, planqa in instances.items():
+                embeddings = planqa.index.embeddings
+                own = timings[name]
+                profile.bucket = name
+                with profile.paused():  # only ask on a new question is broken down
+                    forget_queries(embeddings)
+                    own.search_miss.append(_timed(planqa.search, question))
+                    own.search_hit.append(_timed(planqa.search, question))
+                    forget_queries(embeddings)
+                own.ask_miss.append(_timed(planqa.ask, question))
+                with profile.paused():
+                    own.ask_hit.append(_timed(planqa.ask, question))
+    load_after = load_average()
+    return {
+        name: report(floor, timings[name], profile.per_call(len(questions), name), profile.missing, (load_before, load_after))
+        for name in instances
+    }
 
 
-def report(timings: Timings, breakdown: dict, missing: list[str], load_before: float) -> dict:
-    floor = Summary.of(timings.floor)
+def report(floor_seconds: list[float], timings: Timings, breakdown: dict, missing: list[str], load: tuple[float, float]) -> dict:
+    floor = Summary.of(floor_seconds)
     rows = {}
     for name in ("search_miss", "search_hit", "ask_miss", "ask_hit"):
         values = getattr(timings, name)
         summary = Summary.of(values)
-        paired = [v / f for v, f in zip(values, timings.floor)]
+        paired = [v / f for v, f in zip(values, floor_seconds)]
         rows[name] = summary.json() | {k: round(v, 2) for k, v in summary.ratio(floor).items()} | {
             "paired_median_x": round(statistics.median(paired), 2)
         }
-    ask_miss_x = rows["ask_miss"]["p50_x"]
     return {
         "floor_query_embedding": floor.json(),
         "latency": rows,
         "bar": {
             "p50_x_limit": BAR_P50_X,
-            "ask_miss_p50_x": ask_miss_x,
+            "ask_miss_p50_x": rows["ask_miss"]["p50_x"],
             "ask_hit_p50_x": rows["ask_hit"]["p50_x"],
-            "met_on_miss": ask_miss_x < BAR_P50_X,
+            "met_on_miss": rows["ask_miss"]["p50_x"] < BAR_P50_X,
             "met_on_hit": rows["ask_hit"]["p50_x"] < BAR_P50_X,
         },
         "ask_miss_breakdown_per_ask": breakdown,
         "profile_targets_missing": missing,
-        "load_average": {"before": round(load_before, 2), "after": round(load_average(), 2)},
+        "load_average": {"before": round(load[0], 2), "after": round(load[1], 2)},
     }
 
 

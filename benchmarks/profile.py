@@ -37,7 +37,9 @@ CATALOGUE_STAGES = (
     ("chroma get articles", "rag.store", "ArticleStore.articles"),
     ("chroma get documents", "rag.store", "ArticleStore.documents"),
     ("chroma sample vectors", "rag.store", "ArticleStore.sample_vectors"),
-    ("bm25 index (jieba + bm25s)", "rag.keyword", "KeywordIndex.__init__"),
+    ("bm25 index: bm25s + counting", "rag.keyword", "KeywordIndex.__init__"),
+    ("bm25 index: jieba tokenize", "rag.keyword", "tokenize"),
+    ("bm25 index: han bigrams", "rag.keyword", "han_bigrams"),
     ("question reader (homophones)", "rag.question", "QuestionReader.__init__"),
 )
 
@@ -51,11 +53,12 @@ INGEST_STAGES = (
 
 @dataclass
 class Profile:
-    """Exclusive seconds and call counts per label."""
+    """Exclusive seconds and call counts per label, kept apart per bucket (e.g. per store)."""
 
-    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seconds: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    calls: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     missing: list[str] = field(default_factory=list)  # targets that no longer exist in rag/
+    bucket: str = ""  # where the next calls are counted
     enabled: bool = True  # off: calls pass straight through, uncounted
     _stack: list[list[float]] = field(default_factory=list)
 
@@ -80,18 +83,19 @@ class Profile:
             finally:
                 total = time.perf_counter() - started
                 inner = self._stack.pop()[0]
-                self.seconds[label] += total - inner
-                self.calls[label] += 1
+                self.seconds[self.bucket][label] += total - inner
+                self.calls[self.bucket][label] += 1
                 if self._stack:
                     self._stack[-1][0] += total
 
         return timed
 
-    def per_call(self, n: int) -> dict[str, dict[str, float]]:
-        """Mean exclusive ms and calls per measured operation (n operations)."""
+    def per_call(self, n: int, bucket: str = "") -> dict[str, dict[str, float]]:
+        """Mean exclusive ms and calls per measured operation (n operations), slowest first."""
+        seconds, calls = self.seconds[bucket], self.calls[bucket]
         return {
-            label: {"ms": round(self.seconds[label] * 1000 / n, 3), "calls": round(self.calls[label] / n, 2)}
-            for label in sorted(self.seconds, key=lambda k: -self.seconds[k])
+            label: {"ms": round(seconds[label] * 1000 / n, 3), "calls": round(calls[label] / n, 2)}
+            for label in sorted(seconds, key=lambda k: -seconds[k])
         }
 
 

@@ -11,7 +11,9 @@ the source article plus Gaussian noise, re-normalised (cosine to the source abou
 The query path stays real: real query embeddings, Chroma's real HNSW, real BM25 over the varied text.
 
 Documents are written with the product's own `ArticleStore.replace_document`, so the collections
-have exactly the format rag/ reads.
+have exactly the format rag/ reads; its calls to the collections are buffered and sent in batches of
+thousands (one call per document is ~0.5 s, hours at 100k), and the deletes it starts with are
+skipped, as the collections were just reset.
 
     python -m benchmarks.synthetic --size 10000 --source /tmp/planqa-bench/base --home /tmp/planqa-bench/syn-10000
 """
@@ -182,6 +184,43 @@ def plan(source, size: int):
     return jobs
 
 
+FLUSH_ROWS = 5000  # records per Chroma call (Chroma's own limit is about 5461)
+
+
+class BufferedCollection:
+    """Stands in for a Chroma collection while `replace_document` writes a fresh index: upserts are
+    collected and sent in large batches; deletes are no-ops (nothing is there yet)."""
+
+    def __init__(self, collection, flush_rows: int = FLUSH_ROWS) -> None:
+        self._collection = collection
+        self._flush_rows = flush_rows
+        self._pending: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        self.seconds = 0.0
+
+    def delete(self, **_) -> None:
+        return None
+
+    def modify(self, **_) -> None:
+        return None  # the version is bumped once, at the end
+
+    def upsert(self, *, ids, embeddings, documents, metadatas) -> None:
+        for key, values in (("ids", ids), ("embeddings", embeddings), ("documents", documents), ("metadatas", metadatas)):
+            self._pending[key].extend(list(values))
+        if len(self._pending["ids"]) >= self._flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending["ids"]:
+            return
+        started = time.perf_counter()
+        pending = self._pending
+        for start in range(0, len(pending["ids"]), self._flush_rows):
+            cut = slice(start, start + self._flush_rows)
+            self._collection.upsert(**{key: values[cut] for key, values in pending.items()})
+        self.seconds += time.perf_counter() - started
+        self._pending = {key: [] for key in pending}
+
+
 def build(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA, chroma_url: str = "") -> dict:
     """Write a synthetic index of exactly `size` chunks into `home` (or a Chroma server)."""
     from rag.settings import Settings
@@ -192,18 +231,25 @@ def build(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA, 
     settings = Settings(_env_file=None, home=home, store={"chroma_url": chroma_url})
     store = ArticleStore(make_client(settings), settings.collection_name)
     store.reset()
+    articles_collection, documents_collection = store._articles, store._documents
+    store._articles, store._documents = BufferedCollection(articles_collection), BufferedCollection(documents_collection)
     rng = np.random.default_rng(SEED)
     jobs = plan(source, size)
     chunks = 0
-    write_seconds = 0.0
-    for number, copy, take in jobs:
-        document, articles, vectors = source[number]
-        new_document, new_articles = vary(document, articles, copy)
-        new_vectors = vectors if copy == 0 else noisy(vectors, rng, sigma)
-        begun = time.perf_counter()
-        store.replace_document(new_document, new_articles[:take], new_vectors[:take])
-        write_seconds += time.perf_counter() - begun
-        chunks += take
+    try:
+        for number, copy, take in jobs:
+            document, articles, vectors = source[number]
+            new_document, new_articles = vary(document, articles, copy)
+            new_vectors = vectors if copy == 0 else noisy(vectors, rng, sigma)
+            last = (new_document, new_articles[:take], new_vectors[:take])
+            store.replace_document(*last)
+            chunks += take
+        for buffered in (store._articles, store._documents):
+            buffered.flush()
+        write_seconds = store._articles.seconds + store._documents.seconds
+    finally:
+        store._articles, store._documents = articles_collection, documents_collection
+    store.replace_document(*last)  # once more, unbuffered: deletes and rewrites it, and bumps the version
     return {
         "size": chunks,
         "documents": len(jobs),

@@ -1,9 +1,11 @@
 """Ablations (`python -m eval --ablations`): what each design choice is worth on the dataset.
 
 - **chunking × retrieval mode**: PlanQA's article chunks vs 500-character chunks (the naive
-  recipe's), each searched dense-only, BM25-only and hybrid (PlanQA's fusion and weights). Fixed
-  chunks get what articles get in the index: the document title before the text, for BM25 and the
-  embedding alike, so the rows differ by the cut only. Retrieval metrics, on the raw question.
+  recipe's cut), each searched dense-only, BM25-only and hybrid (PlanQA's fusion and weights).
+  Fixed chunks get what articles get in the index, the document title before the text, for BM25
+  and the embedding alike (questions name their plan, so the title matters), and the rows differ
+  by the cut only. That costs a second embedding pass over the plans, cached like the naive
+  baseline's. Retrieval metrics, searching with the raw question.
 - **refusal threshold**: `answer.refusal_threshold` swept; refusal accuracy on unanswerable items
   against false refusals on the rest (and key-fact accuracy), PlanQA answering in full.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.dataset import Item
-from eval.metrics import RETRIEVAL_METRICS, LATENCY_PERCENTILES
+from eval.metrics import LATENCY_PERCENTILES, RETRIEVAL_METRICS
 from eval.peers import fixed_chunks
 from eval.responses import Response, Retrieved
 from eval.runner import Progress, Run, answer_all, evaluate
@@ -48,7 +50,7 @@ class FixedChunkRetriever:
         chunks = fixed_chunks(documents)
         self.texts = [c.page_content for c in chunks]
         self.titles = [c.metadata["doc_title"] for c in chunks]
-        indexed = [f"{title}\n{text}" for title, text in zip(self.titles, self.texts)]
+        indexed = [f"{title}\n{text}" for title, text in zip(self.titles, self.texts)]  # as rag.index.index_text
         self.keyword = KeywordIndex(indexed, settings.tokenizer)
         self.vectors = embeddings.passage_vectors(indexed, "embedding fixed chunks")
 

@@ -6,12 +6,14 @@ metric, invalid configuration).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 import openai
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,6 +32,7 @@ from rag.settings import PROJECT_DIR, Settings
 DEFAULT_DATASET = PROJECT_DIR / "eval" / "qa.jsonl"
 DEFAULT_OUT = PROJECT_DIR / "reports"
 PEER_LABELS = {"planqa": "PlanQA", "naive": "朴素 LangChain（500字切分+向量）", "bm25": "仅 BM25（条款切分）"}
+PIPE_WIDTH = 150  # tables printed to a file or pipe: wide enough for every column of the type table
 err = Console(stderr=True)
 
 
@@ -56,7 +59,7 @@ class Bars:
 
 
 def _usage_error(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(2)
 
 
@@ -65,7 +68,10 @@ def open_planqa(settings: Settings, progress: Bars) -> PlanQA:
     index = Index(settings)
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
-        index.ensure_built(progress=lambda what, done, total: progress("building the index", done, total) if what == "embedding" else None)
+        def building(what: str, done: int, total: int) -> None:  # Index reports files, and articles per file
+            progress("building the index: articles of this file" if what == "embedding" else "building the index: files", done, total)
+
+        index.ensure_built(progress=building)
     return PlanQA(settings, index=index, build=False)
 
 
@@ -95,16 +101,23 @@ def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbedd
     return retrieval_grid(planqa, items, fixed, progress), refusal_sweep(planqa, items, run, progress)
 
 
-def _judge(settings: Settings, items: list[Item], run: Run, progress: Bars) -> dict | None:
+def make_judge(settings: Settings):
+    """The LLM judge for --judge, made before any question is answered, so a missing endpoint is
+    reported at once rather than after the run."""
     from eval.judge import Judge
-    from rag.llm import LLMError
+    from rag.llm import LLMNotConfigured
 
     try:
-        return Judge(settings).judge_all(items, run.responses, progress)
-    except LLMError as error:
-        _usage_error(str(error))
+        return Judge(settings)
+    except LLMNotConfigured as error:
+        _usage_error(f"--judge: {error}")
+
+
+def run_judge(judge, items: list[Item], run: Run, progress: Bars) -> dict | None:
+    try:
+        return judge.judge_all(items, run.responses, progress)
     except openai.OpenAIError as error:  # the endpoint failed mid-run: keep the rest of the report
-        err.print(f"[yellow]LLM judge skipped: {error}[/yellow]")
+        err.print(f"[yellow]LLM judge skipped: {escape(str(error))}[/yellow]", soft_wrap=True)
     return None
 
 
@@ -157,6 +170,15 @@ def ablation_tables(rows: list[RetrievalRow], points: list[SweepPoint]) -> list[
     return [grid, sweep]
 
 
+def stdout_console() -> Console:
+    """Where the tables go. Through a pipe rich draws 80 columns unless COLUMNS says otherwise (the
+    app's 评测 tab sets it); 80 squeezes the per-type table, so a pipe without COLUMNS gets wider."""
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=PIPE_WIDTH)
+    return console
+
+
 def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None) -> list:
     try:
         bars = load_gate(gate) if gate else []
@@ -192,24 +214,24 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
         items = load_dataset(dataset)
     except DatasetError as error:
         _usage_error(str(error))
+    judge_model = make_judge(settings) if judge else None
     peers = studies = verdicts = None
     with Bars() as progress:
         planqa = open_planqa(settings, progress)
         run = evaluate("planqa", items, answer_all(planqa, items, progress), settings.answer.support_threshold)
-        if compare or ablations:
-            embeddings = cached_embeddings(planqa, progress)
+        embeddings = cached_embeddings(planqa, progress) if compare or ablations else None
         if compare:
             peers = run_peers(planqa, items, run, embeddings, progress)
         if ablations:
             studies = ablate(planqa, items, run, embeddings, progress)
-        if judge:
-            verdicts = _judge(settings, items, run, progress)
+        if judge_model is not None:
+            verdicts = run_judge(judge_model, items, run, progress)
     report = build_report(dataset, items, run, settings, peers=peers, ablations=studies, judge=verdicts)
     outcomes = check(bars, run.summary["overall"])
     if bars:
         report["gate"] = {"bars": [o.to_json() for o in outcomes], "passed": all(o.ok for o in outcomes)}
     paths = write_report(report, out)
-    console = Console()
+    console = stdout_console()
     console.print(summary_table(run.summary, f"PlanQA on {display_path(dataset)}"))
     if peers:
         console.print(peers_table(peers))
@@ -218,13 +240,13 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
             console.print(table)
     if verdicts:
         console.print(f"LLM judge ({verdicts['model']}): " + ", ".join(f"{k} {_cell(v)}" for k, v in verdicts["overall"].items()))
-    console.print(f"reports: {paths['json']}, {paths['latest']}, {paths['html']}", highlight=False)
+    console.print(f"reports: {paths['json']}, {paths['latest']}, {paths['html']}", highlight=False, soft_wrap=True)
     _exit_on_failures(outcomes)
 
 
 def _exit_on_failures(outcomes: list[Outcome]) -> None:
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
-        err.print(f"[red]FAIL[/red] {outcome.message}", highlight=False)
+        err.print(f"[red]FAIL[/red] {escape(outcome.message)}", highlight=False, soft_wrap=True)
     if failed:
         sys.exit(1)

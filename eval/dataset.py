@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.records import Article, Document
 from eval.text import contains
+from ingest.records import Article, Document
 
 TYPES = ("fact", "list", "locate", "compare", "multi", "unanswerable", "clause")
 UNANSWERABLE = "unanswerable"

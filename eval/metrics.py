@@ -65,7 +65,6 @@ METRICS: dict[str, Metric] = {
     )
 }
 RETRIEVAL_METRICS = ("hit@1", "hit@5", "mrr", "recall@5")
-ANSWER_METRICS = tuple(name for name in METRICS if name not in RETRIEVAL_METRICS and not name.startswith("latency"))
 Scores = dict[str, float | None]
 
 

@@ -44,15 +44,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from eval import charts
 from eval.ablations import RetrievalRow, SweepPoint
 from eval.dataset import Item
-from eval.peers import BASELINE_NOTE
 from eval.metrics import METRICS, RETRIEVAL_METRICS, first_match_rank, matches, verdict
+from eval.peers import BASELINE_NOTE
 from eval.runner import Run
 from eval.text import contains
 from rag.settings import PROJECT_DIR, Settings
 
 TEMPLATES = Path(__file__).with_name("templates")
 RETRIEVED_SHOWN = 10
-PEER_CHART_METRICS = (*RETRIEVAL_METRICS, "citation_precision", "citation_recall", "key_fact_accuracy", "refusal_accuracy", "groundedness")
+PEER_CHART_METRICS = (*RETRIEVAL_METRICS, "citation_precision", "citation_recall", "key_fact_accuracy", "refusal_accuracy", "false_refusal_rate", "groundedness")
 ABLATION_CHART_METRICS = RETRIEVAL_METRICS
 
 

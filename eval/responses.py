@@ -6,8 +6,7 @@ scored by the same functions. Chunks are plain text plus labels: matching is by 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from rag.records import Answer
 
@@ -49,12 +48,6 @@ class Response:
     def support(self) -> tuple[Cited, ...]:
         """The citations offered as support (refusals' "possibly related" ones left out)."""
         return tuple(c for c in self.citations if not c.related_only)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["citations"] = [asdict(c) for c in self.citations]
-        data["retrieved"] = [asdict(r) for r in self.retrieved]
-        return data
 
 
 def from_answer(item_id: str, answer: Answer) -> Response:

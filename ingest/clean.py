@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from ingest.headings import match_heading
+
 DEFAULT_RULES_FILE = Path(__file__).with_name("cleaning_rules.toml")
 
 # Characters of Chinese text: ideographs, CJK and full-width punctuation, curly quotes, dashes.
@@ -87,8 +89,16 @@ def remove_spam(line: str, rules: CleaningRules) -> tuple[str, tuple[str, ...]]:
 
 
 def is_chrome(line: str, rules: CleaningRules) -> bool:
-    """Site chrome: matches a chrome pattern and is not a sentence of the document."""
+    """Site chrome: matches a chrome pattern and is not a sentence or a numbered heading of the document.
+
+    A heading such as "（一）深化企业注册登记改革" has no full stop and may hold a chrome word (注册,
+    来源:); taken for chrome it would vanish and the numbering after it would no longer follow.
+    Glued numbers ("10阅读") are no proof of a heading.
+    """
     if line.endswith(_SENTENCE_END):
+        return False
+    heading = match_heading(line)
+    if heading and not heading.glued:
         return False
     return any(p.search(line) for p in rules.chrome)
 

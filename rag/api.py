@@ -83,9 +83,12 @@ class PlanQA:
         yield self._finish(parsed, draft, hits, started, None)
 
     def search(self, query: str, *, k: int | None = None, doc: str | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The top `k` articles for a query (hybrid, keyword or dense), optionally in one document."""
-        doc_ids = self.resolve_documents(doc) if doc else None
-        return self.retriever.search(query, k or self.settings.retrieval.k, doc_ids, mode)
+        """The top `k` articles for a query (hybrid, keyword or dense), read as `ask` reads questions
+        (typos mended, plan terms added, a named document taken as the filter); `doc` sets the filter."""
+        parsed = self.reader.read(query)
+        if doc:
+            parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
+        return self.retriever.search(parsed.query, k or self.settings.retrieval.k, parsed.doc_ids or None, mode)
 
     def compare(self, topic: str, docs: list[str], *, k: int = 3) -> dict[str, list[Hit]]:
         """The best-matching articles of each document on a topic, for side-by-side reading."""

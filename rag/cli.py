@@ -14,12 +14,13 @@ from rich.table import Table
 from ingest.loaders import IngestError
 from rag.api import PlanQA, UnknownDocument
 from rag.index import Index, IngestReport, WriterBusy
+from rag.llm import LLMError
 from rag.question import QuestionError
 from rag.records import Answer
 from rag.settings import Settings
 
 err = Console(stderr=True)
-USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy)
+USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy, LLMError)
 
 
 def _fail(error: Exception) -> None:

@@ -16,7 +16,7 @@ from rag.records import Hit
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
 NUMBER = re.compile(r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|[一二两三四五六七八九十百千万]+(?=[个项条类种大片座所家级倍年])")
-DATE_WORDS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|前期|近期|\d{4}—\d{4}")
+DATE_WORDS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}")
 _COUNT = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个项条种类大片座所家份]?$")  # "四个": a count, not a subject
 
 
@@ -156,7 +156,7 @@ def figures(text: str, years: tuple[str, ...] = ()) -> list[str]:
 
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
     """A number directly followed by one of `units` ("4200亿元", "28公里")."""
-    return any(re.search(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*{re.escape(u)}", text) for u in units)
+    return any(re.search(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万半]+)\s*{re.escape(u)}", text) for u in units)
 
 
 def has_date(text: str) -> bool:

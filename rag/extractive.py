@@ -19,7 +19,7 @@ from rag.citations import Composer
 from rag.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
 from rag.index import Catalogue
 from rag.keyword import tokenize
-from rag.question import Question
+from rag.question import QUESTION_WORD, Question
 from rag.records import REFUSAL, Citation, Hit
 from rag.settings import AnswerSettings
 
@@ -181,7 +181,8 @@ class ExtractiveAnswerer:
             if passage.article.doc_id in seen_documents or scored.score < EXTRA_SENTENCE_SHARE * ranked[0].score:
                 continue
             seen_documents.add(passage.article.doc_id)
-            lines.append(_source_line(passage, [(scored.sentence.start, scored.sentence.end)], composer))
+            chosen = [scored.sentence] + _continuation(scored.sentence)
+            lines.append(_source_line(passage, _span_of(chosen), composer))
             if len(lines) == self.settings.max_sentences:
                 break
         return lines
@@ -282,5 +283,5 @@ def _items(passage: Passage) -> list[tuple[int, int]]:
 
 
 def _is_keyword_query(question: Question) -> bool:
-    """A bare phrase with no question word in it."""
-    return len(question.text) <= KEYWORD_QUERY_MAX_CHARS and not question.wants and not question.text.endswith(("？", "?", "吗", "呢"))
+    """A bare phrase ("气大庆"), no question word in it."""
+    return len(question.text) <= KEYWORD_QUERY_MAX_CHARS and not question.wants and not QUESTION_WORD.search(question.text)

@@ -23,9 +23,9 @@ from rag.lookup import ClauseQuery, DocumentNames, normalise, parse_clause_query
 INTENTS_FILE = Path(__file__).with_name("intents.toml")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多(?P<far>远)")
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多(?P<far>远|久)")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
-_QUESTION_WORD = re.compile(r"多少|什么|哪|几|如何|怎么|怎样|是否|吗|呢")
+QUESTION_WORD = re.compile(r"多少|什么|哪|几|如何|怎|是否|吗|呢|？|\?")
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 NAME_FLAGS = ("nr", "nrt", "ns")  # people and places: the evidence must name them too
 # Words of these kinds are never "corrected": numerals, pronouns, adverbs, particles, punctuation…
@@ -92,7 +92,7 @@ class Question:
     @property
     def query(self) -> str:
         """What to search for: once documents are chosen by name, their names are not searched."""
-        return self.content if self.doc_ids else self.search_text
+        return self.content if self.doc_ids and self.content.strip() else self.search_text
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
     metadata_field: str | None = None  # doc_number | issuer | date_written | date_published | order
@@ -223,7 +223,7 @@ class QuestionReader:
             and flag.startswith(kinds)
             and word not in stopwords()
             and not any(char in PARTICLES for char in word)
-            and not _QUESTION_WORD.search(word)
+            and not QUESTION_WORD.search(word)
         )
 
     def _common(self, word: str) -> bool:
@@ -265,7 +265,7 @@ def _parts(text: str) -> tuple[str, ...]:
     pieces: list[str] = []
     for sentence in re.split(r"[？?；;]", text):
         clauses = [c.strip() for c in re.split(r"[，,]", sentence) if c.strip()]
-        if len(clauses) > 1 and all(_QUESTION_WORD.search(c) for c in clauses):
+        if len(clauses) > 1 and all(QUESTION_WORD.search(c) for c in clauses):
             pieces += clauses
         elif sentence.strip():
             pieces.append(sentence.strip())

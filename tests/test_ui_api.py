@@ -219,7 +219,8 @@ def test_the_report_table_shows_overall_and_per_type_values(tmp_path: Path) -> N
     (tmp_path / "latest.json").write_text(json.dumps(report), encoding="utf-8")
     html = report_html(tmp_path)
     assert '<div class="tile-value">0.875</div><div class="tile-label">首位命中<span class="metric-key">hit@1 ↑</span>' in html
-    assert "<th>事实<span class='metric-key'>fact</span></th><td class='num'>4</td><td class='num'>0.900</td>" in html
+    assert "<th data-type='fact'>事实<span class='metric-key'>fact · 4 题</span></th>" in html
+    assert '<tr><th>首位命中<span class="metric-key">hit@1 ↑</span></th><td class=\'num\'>0.900</td></tr>' in html
 
 
 def test_progress_bar_redraws_fold_into_one_log_line() -> None:

@@ -9,7 +9,6 @@ prevent_thread_lock=True))`. Only `/ask` is public API; the page's own events ar
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,9 @@ from rag.question import QuestionError
 from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab
-from ui.evaltab import REPORTS_DIR, build_eval_tab
+from ui.evaltab import REPORTS_DIR, build_eval_tab, report_html
 from ui.verify import build_verify_tab
 
-log = logging.getLogger(__name__)
 
 STYLE_FILE = Path(__file__).with_name("style.css")
 TITLE = "PlanQA 规划文件问答"
@@ -75,20 +73,20 @@ def build_app(planqa: PlanQA, *, reports_dir: Path = REPORTS_DIR, eval_command: 
             with gr.Tab("文件", id="documents", elem_id="tab-documents"):
                 documents = build_documents_tab(planqa, verify)
             with gr.Tab("评测", id="eval", elem_id="tab-eval"):
-                build_eval_tab(planqa, reports_dir, eval_command)
+                report = build_eval_tab(planqa, reports_dir, eval_command)
         gr.HTML(FOOTER, padding=False)
 
-        def ask(question: str) -> dict:
+        def ask(question: str) -> dict[str, Any]:
             """Answer a question about the plans: the same JSON object as `python -m rag ask --json`."""
             return ask_json(planqa, question)
 
         gr.api(ask, api_name="ask", concurrency_id="readers")
 
         def fresh() -> list[Any]:
-            """A page opened after uploads or deletions shows the documents as they are now."""
-            return [*documents.updates(planqa), *verify.updates(planqa, reset=True)]
+            """A page opened after uploads, deletions or an eval run shows things as they are now."""
+            return [*documents.updates(planqa), *verify.updates(planqa, reset=True), report_html(reports_dir)]
 
-        app.load(fresh, None, [*documents.outputs, *verify.pickers], api_visibility="private")
+        app.load(fresh, None, [*documents.outputs, *verify.pickers, report], api_visibility="private")
     app.queue(default_concurrency_limit=READERS, max_size=QUEUE_SIZE)
     return app
 

@@ -24,7 +24,7 @@ EXAMPLES = [
 SEARCHING = "正在查找相关条款…"
 CHAT_PLACEHOLDER = (
     "**您好！** 请用日常的话提问规划文件里的内容，例如两地的距离、发展目标、某条条款讲了什么。"
-    "每个回答都会标明出自哪份文件的哪一条。"
+    "每个回答都会标明出自哪份文件的哪一条。可以从下面的例子开始："
 )
 USER_ERRORS = (QuestionError, UnknownDocument)
 
@@ -64,7 +64,7 @@ def respond(planqa: PlanQA, question: str, history: list[dict[str, Any]] | None)
         yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), gr.skip()
         return
     history += [{"role": "user", "content": render.md_escape(text)}, {"role": "assistant", "content": SEARCHING}]
-    yield history, gr.skip(), "", gr.skip(), ""
+    yield history, render.citations_pending(), "", "", ""  # the last answer's sources go with it
     written = ""
     answer: Answer | None = None
     try:
@@ -76,13 +76,12 @@ def respond(planqa: PlanQA, question: str, history: list[dict[str, Any]] | None)
             else:
                 answer = piece
     except USER_ERRORS as error:
-        history = history[:-2]
-        yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), text
+        yield history[:-2], render.citation_cards(None), render.notice(str(error), "error"), "", text
         return
     except Exception as error:  # an LLM endpoint down, a broken index: say so in the chat, keep the app up
         log.exception("answering %r failed", text)
         history[-1] = {"role": "assistant", "content": render.md_escape(f"抱歉，回答时出错：{error}")}
-        yield history, gr.skip(), render.notice(f"回答时出错：{error}", "error"), gr.skip(), text
+        yield history, render.citation_cards(None), render.notice(f"回答时出错：{error}", "error"), "", text
         return
     assert answer is not None, "PlanQA.stream ends with the Answer"
     history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
@@ -104,6 +103,7 @@ def build_chat_tab(planqa: PlanQA) -> None:
                 buttons=[],
                 feedback_options=None,
                 placeholder=CHAT_PLACEHOLDER,
+                examples=[{"text": question} for question in EXAMPLES],
                 layout="bubble",
             )
             notice = gr.HTML("", elem_id="chat-notice")
@@ -122,7 +122,6 @@ def build_chat_tab(planqa: PlanQA) -> None:
             with gr.Row(elem_classes="chat-tools"):
                 copy = gr.Button("复制答案及出处", size="sm", elem_id="copy-button", scale=0, min_width=120)
                 wipe = gr.Button("清空对话", size="sm", elem_id="clear-button", scale=0, min_width=90)
-            gr.Examples(EXAMPLES, inputs=question, label="示例问题（点选后按“提问”）", api_visibility="private")
         with gr.Column(scale=2, min_width=300, elem_classes="cites-column"):
             cards = gr.HTML(render.citation_cards(None), elem_id="citations")
     copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
@@ -130,9 +129,13 @@ def build_chat_tab(planqa: PlanQA) -> None:
     def answer_stream(text: str, history: list[dict[str, Any]]) -> Iterator[Outputs]:
         yield from respond(planqa, text, history)
 
+    def example_stream(history: list[dict[str, Any]], chosen: gr.SelectData) -> Iterator[Outputs]:
+        yield from respond(planqa, chosen.value["text"], history)
+
     outputs = [chatbot, cards, notice, copy_text, question]
     for trigger in (question.submit, ask.click):
         trigger(answer_stream, [question, chatbot], outputs, api_visibility="private", show_progress="minimal")
+    chatbot.example_select(example_stream, chatbot, outputs, api_visibility="private", show_progress="minimal")
     wipe.click(clear, None, [chatbot, cards, notice, copy_text, question], api_visibility="private")
     chatbot.clear(lambda: clear()[1:4], None, [cards, notice, copy_text], api_visibility="private")  # its bin icon
     copy.click(None, copy_text, None, js=COPY_JS, api_visibility="private")

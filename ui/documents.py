@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import gradio as gr
 
@@ -31,8 +31,14 @@ WRITES_OFF = "上传和删除已停用：本应用对网络开放且未设置管
 WRONG_PASSWORD = "管理密码不正确，未执行任何操作。"
 SAME_KIND = {".markdown": ".md", ".htm": ".html"}  # named once in the upload hint
 Access = Literal["open", "password", "off"]
-Notice = tuple[str, str]  # (kind, message) for render.notice
 ProgressFn = Callable[[float, str], None]
+
+
+class Outcome(NamedTuple):
+    """What became of a write, for `render.notice`."""
+
+    kind: str  # ok | info | warn | error
+    message: str
 
 
 class AccessDenied(PermissionError):
@@ -74,45 +80,55 @@ def document_rows(planqa: PlanQA) -> list[dict[str, Any]]:
     ]
 
 
-def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress: ProgressFn | None = None) -> Notice:
-    """Check, keep (uploads folder) and ingest one file; a message for every outcome."""
+def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress: ProgressFn | None = None) -> Outcome:
+    """Check, keep (in the uploads folder) and ingest one file; an outcome in words for every case."""
     settings = planqa.settings
     try:
         authorise(settings, password)
     except AccessDenied as error:
-        return "error", str(error)
+        return Outcome("error", str(error))
     if not file_path:
-        return "warn", "请先选择要上传的文件。"
+        return Outcome("warn", "请先选择要上传的文件。")
     source = Path(file_path)
     name = source.name.lstrip(".")
-    suffix = source.suffix.lower()
-    if suffix not in settings.ingest.extensions:
-        return "error", f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。"
-    size_mb = source.stat().st_size / (1024 * 1024)
-    if size_mb > settings.app.max_upload_mb:
-        return "error", f"文件过大：{size_mb:.1f} MB，上限 {settings.app.max_upload_mb:g} MB。"
-    if (settings.plans_dir / name).exists():
-        return "error", f"{name} 与内置规划文件同名，请改名后再上传。"
+    if refusal := _refuse(settings, source, name):
+        return refusal
     target = settings.uploads_dir / name
     with tempfile.TemporaryDirectory() as spare:
         backup = Path(spare) / name
-        if target.exists():  # an update: restore the old original if the new one fails
+        if target.exists():  # an update: the old original comes back if the new one fails
             shutil.copy2(target, backup)
         settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         try:
             report = planqa.ingest([target], progress=_ingest_progress(progress))
-        except (WriterBusy, IngestError) as error:
+        except WriterBusy as error:
             _restore(target, backup)
-            return "error", f"索引正忙或文件无法读取：{error}"
+            return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
+        except IngestError as error:
+            _restore(target, backup)
+            return Outcome("error", f"无法索引 {name}：{error}")
         row = report.files[0]
         if row.status == "failed":
             _restore(target, backup)
-            return "error", f"无法索引 {name}：{row.error}"
+            return Outcome("error", f"无法索引 {name}：{row.error}")
     if row.status == "unchanged":
-        return "info", f"{name} 已在索引中，内容没有变化。"
+        return Outcome("info", f"{name} 已在索引中，内容没有变化。")
     verb = "已更新" if row.status == "updated" else "已索引"
-    return "ok", f"{verb}《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。"
+    return Outcome("ok", f"{verb}《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。")
+
+
+def _refuse(settings: Settings, source: Path, name: str) -> Outcome | None:
+    """Why a file may not be uploaded (type, size, a bundled plan's name), or None."""
+    suffix = source.suffix.lower()
+    if suffix not in settings.ingest.extensions:
+        return Outcome("error", f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。")
+    size_mb = source.stat().st_size / (1024 * 1024)
+    if size_mb > settings.app.max_upload_mb:
+        return Outcome("error", f"文件过大：{size_mb:.1f} MB，上限 {settings.app.max_upload_mb:g} MB。")
+    if (settings.plans_dir / name).exists():  # same doc id as a bundled plan: a rebuild would ingest both
+        return Outcome("error", f"{name} 与内置规划文件同名，请改名后再上传。")
+    return None
 
 
 def _restore(target: Path, backup: Path) -> None:
@@ -139,22 +155,22 @@ def _ingest_progress(progress: ProgressFn | None) -> Callable[[str, int, int], N
     return report
 
 
-def delete(planqa: PlanQA, doc_id: str | None, password: str | None) -> Notice:
+def delete(planqa: PlanQA, doc_id: str | None, password: str | None) -> Outcome:
     """Remove a document (and its uploaded original) from the index."""
     settings = planqa.settings
     try:
         authorise(settings, password)
     except AccessDenied as error:
-        return "error", str(error)
+        return Outcome("error", str(error))
     document = next((d for d in planqa.documents() if d.doc_id == doc_id), None)
     if document is None:
-        return "warn", "请先选择要删除的文件（它可能已被删除）。"
+        return Outcome("warn", "请先选择要删除的文件（它可能已被删除）。")
     try:
         planqa.delete(document.doc_id)
     except WriterBusy as error:
-        return "error", f"索引正忙：{error}"
-    kept = "内置文件仍保留在 data/plans 中，重建索引时会重新加入。" if (settings.plans_dir / document.doc_file).exists() else ""
-    return "ok", f"已删除《{document.title}》及其全部条款。{kept}"
+        return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
+    kept = "内置文件仍在 data/plans 中，再次运行 python -m rag ingest 时会重新加入。" if (settings.plans_dir / document.doc_file).exists() else ""
+    return Outcome("ok", f"已删除《{document.title}》及其全部条款。{kept}")
 
 
 @dataclass

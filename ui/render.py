@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.records import Answer, Citation, Hit
+
+if TYPE_CHECKING:  # the app reads articles through rag; only their type comes from ingest
+    from ingest.records import Article
 
 MIN_TERM_CHARS = 2  # one-character words ("市", "和") would light up every line
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -25,7 +28,7 @@ EMPTY_CITATIONS = "提问后，这里会列出回答所依据的条款原文，�
 
 
 # -- text and spans -----------------------------------------------------------------------------
-def heading_of(article: Any) -> str:
+def heading_of(article: Article) -> str:
     """The heading words after the clause ref ("空间相近人文相亲"), from the article's citation."""
     prefix = f"《{article.doc_title}》{article.clause_ref}"
     citation = article.citation
@@ -93,9 +96,9 @@ def answer_markdown(answer: Answer) -> str:
     spans = []
     missing = []
     for sentence in answer.unsupported:
-        start = answer.text.find(sentence)
-        if start >= 0:
-            spans.append((start, start + len(sentence)))
+        span = sentence_span(answer.text, sentence)
+        if span:
+            spans.append(span)
         else:
             missing.append(sentence)
     pieces = []
@@ -114,6 +117,22 @@ def answer_markdown(answer: Answer) -> str:
         for sentence in missing:
             message += f"\n- {md_escape(sentence)}"
     return message
+
+
+def sentence_span(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where a claim sits in the answer. Claims are checked without their `[n]` markers, and a
+    model may put a marker before the full stop ("…城市[1]。"), so search the text without markers
+    and map the match back."""
+    kept: list[int] = []  # offsets in `text` of the characters outside markers
+    at = 0
+    for match in _MARKER.finditer(text):
+        kept += range(at, match.start())
+        at = match.end()
+    kept += range(at, len(text))
+    start = "".join(text[i] for i in kept).find(sentence)
+    if start < 0 or not sentence:
+        return None
+    return kept[start], kept[start + len(sentence) - 1] + 1
 
 
 def _with_markers(text: str) -> str:
@@ -138,6 +157,10 @@ def citation_cards(answer: Answer | None) -> str:
     title = "可能相关的条款（未据此作答，仅供参考）" if related else f"出处（{len(answer.citations)} 条）"
     cards = "".join(_card(c) for c in answer.citations)
     return f'<section class="cites{" related" if related else ""}"><h3 class="cites-title">{title}</h3>{cards}</section>'
+
+
+def citations_pending() -> str:
+    return '<div class="cites-empty">正在查找相关条款…</div>'
 
 
 def _card(citation: Citation) -> str:
@@ -196,7 +219,7 @@ def search_summary(count: int, mode: str, scope: str) -> str:
     return f'<p class="hits-summary">{escape(scope)} · {MODES.get(mode, mode)} · 前 {count} 条</p>'
 
 
-def outline(title: str, articles: Sequence[Any]) -> str:
+def outline(title: str, articles: Sequence[Article]) -> str:
     """The document's chapters, sections and items; each item carries its chunk id for opening."""
     groups: list[tuple[str, list[Any]]] = []
     for article in articles:
@@ -216,7 +239,7 @@ def outline(title: str, articles: Sequence[Any]) -> str:
     return f'<nav class="outline" aria-label="文件目录"><h3 class="ol-title">《{escape(title)}》</h3>{"".join(parts)}</nav>'
 
 
-def _outline_item(article: Any, chapter: str) -> str:
+def _outline_item(article: Article, chapter: str) -> str:
     heading = heading_of(article)
     if chapter and article.section == chapter:
         heading = "（本章导语）"
@@ -228,7 +251,7 @@ def _outline_item(article: Any, chapter: str) -> str:
     )
 
 
-def article_view(article: Any, text: str) -> str:
+def article_view(article: Article, text: str) -> str:
     """One article in full, with where it sits in the cleaned document (character offsets)."""
     end = article.start + len(text)
     parts = f" · 分 {article.parts} 段索引" if article.parts > 1 else ""
@@ -324,15 +347,19 @@ def eval_tables(report: dict[str, Any], source: str) -> str:
         for m in names
     )
     html.append(f'<h3 class="eval-heading">总体</h3><div class="metric-tiles">{tiles}</div>')
-    if by_type:
+    if by_type:  # metrics down, question types across: fits a desktop, scrolls sideways on a phone
         names = list(dict.fromkeys([*names, *(m for values in by_type.values() for m in values)]))
-        head = "<th>题型</th><th>题数</th>" + "".join(f"<th>{metric_label(m, metrics)}</th>" for m in names)
+        per_type = counts.get("by_type") or {}
+        head = "<th>指标</th>" + "".join(
+            f"<th data-type='{escape(kind)}'>{escape(TYPE_NAMES.get(kind, kind))}"
+            f"<span class='metric-key'>{escape(kind)} · {metric_value(per_type.get(kind))} 题</span></th>"
+            for kind in by_type
+        )
         body = "".join(
-            f"<tr><th>{escape(TYPE_NAMES.get(kind, kind))}<span class='metric-key'>{escape(kind)}</span></th>"
-            f"<td class='num'>{metric_value((counts.get('by_type') or {}).get(kind))}</td>"
-            + "".join(f"<td class='num'>{metric_value(values.get(m))}</td>" for m in names)
+            f"<tr><th>{metric_label(m, metrics)}</th>"
+            + "".join(f"<td class='num'>{metric_value(values.get(m))}</td>" for values in by_type.values())
             + "</tr>"
-            for kind, values in by_type.items()
+            for m in names
         )
         html.append(
             f'<h3 class="eval-heading">按题型</h3><div class="table-wrap"><table class="eval-table by-type">'

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from html import escape
+from typing import Any
 
 import gradio as gr
 
@@ -16,6 +16,7 @@ ALL_DOCUMENTS = "全部文件"
 SEARCH_K = 5  # hits shown by default: a screenful, each with its whole clause
 MAX_SEARCH_K = 30
 COMPARE_K = 3  # clauses per plan side by side
+PHONE_MAX_WIDTH = 700  # px: below this the outline and the article stack
 MODE_CHOICES = [("混合", "hybrid"), ("关键词", "keyword"), ("语义", "dense")]
 
 # Clicks on outline items become an `open_article` event carrying the item's ids. One listener on
@@ -29,6 +30,13 @@ element.addEventListener('click', (event) => {
   item.parentElement.classList.add('active');
   trigger('open_article', {chunk: item.dataset.chunk});
 });
+"""
+
+# On a phone the article opens below the long outline: bring it into view.
+SHOW_ARTICLE_JS = f"""
+() => {{
+  if (window.innerWidth <= {PHONE_MAX_WIDTH}) document.querySelector('#article-view')?.scrollIntoView({{behavior: 'smooth'}});
+}}
 """
 
 
@@ -161,7 +169,9 @@ def build_verify_tab(planqa: PlanQA) -> VerifyTab:
     for trigger in (query.submit, go.click):
         trigger(do_search, [query, mode, doc, k], [summary, results], api_visibility="private")
     outline_doc.change(do_outline, outline_doc, [tree, article], api_visibility="private")
-    tree.open_article(do_open, outline_doc, article, api_visibility="private")
+    tree.open_article(do_open, outline_doc, article, api_visibility="private").then(
+        None, js=SHOW_ARTICLE_JS, api_visibility="private"
+    )
     for trigger in (topic.submit, run.click):
         trigger(do_compare, [topic, doc_a, doc_b], [left, right], api_visibility="private")
     return VerifyTab(doc, outline_doc, doc_a, doc_b)

