@@ -3,9 +3,22 @@
     from rag import PlanQA, PlanQARetriever
 """
 
+from ingest.loaders import IngestError
 from rag.api import PlanQA, UnknownDocument
+from rag.index import WriterBusy
 from rag.records import REFUSAL, Answer, Citation, Hit
 from rag.retriever import PlanQARetriever
 from rag.settings import Settings
 
-__all__ = ["PlanQA", "PlanQARetriever", "Settings", "Answer", "Citation", "Hit", "REFUSAL", "UnknownDocument"]
+__all__ = [
+    "PlanQA",
+    "PlanQARetriever",
+    "Settings",
+    "Answer",
+    "Citation",
+    "Hit",
+    "REFUSAL",
+    "UnknownDocument",
+    "IngestError",
+    "WriterBusy",
+]

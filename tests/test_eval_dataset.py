@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import TYPES, DatasetError, Gold, Item, gold_problems, load_dataset
+from eval.dataset import GOLD_FIELDS, ITEM_FIELDS, TYPES, DatasetError, Gold, Item, gold_problems, load_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATASETS = {"qa": (PROJECT / "eval" / "qa.jsonl", 162), "holdout": (PROJECT / "eval" / "holdout.jsonl", 50)}
@@ -38,6 +38,13 @@ def write(tmp_path: Path, *lines: object) -> Path:
 def test_bundled_dataset_loads_with_its_item_count(dataset):
     _, items, size = dataset
     assert len(items) == size
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_bundled_dataset_lines_have_exactly_the_format_fields(name):
+    lines = DATASETS[name][0].read_text(encoding="utf-8").splitlines()
+    assert all(set(json.loads(line)) == set(ITEM_FIELDS) for line in lines)
+    assert all(set(g) == set(GOLD_FIELDS) for line in lines for g in json.loads(line)["gold"])
 
 
 def test_bundled_dataset_ids_are_unique(dataset):

@@ -18,9 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 import gradio as gr
 
-from ingest.loaders import IngestError
-from rag.api import PlanQA
-from rag.index import WriterBusy
+from rag import IngestError, PlanQA, WriterBusy
 from rag.settings import Settings
 from ui import render
 from ui.verify import VerifyTab
