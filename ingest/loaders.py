@@ -69,14 +69,13 @@ def read_text(path: Path, limits: Limits = Limits()) -> str:
         raise IngestError(f"{path.name}: the file is empty")
     if size > limits.max_bytes:
         raise IngestError(f"{path.name}: {size / _MB:.1f} MB is over the {limits.max_bytes / _MB:g} MB limit")
-    data = path.read_bytes()
     if suffix in TEXT_SUFFIXES:
-        text = decode_bytes(data, path.name)
+        text = decode_bytes(path.read_bytes(), path.name)
     elif suffix in HTML_SUFFIXES:
-        text = html_to_text(decode_bytes(data, path.name))
+        text = html_to_text(decode_bytes(path.read_bytes(), path.name))
     else:
         parser = pdf_to_text if suffix in PDF_SUFFIXES else docx_to_text
-        text = _run_limited(parser, data, path.name, limits)
+        text = _run_limited(parser, path, limits)
     if not text.strip():
         raise IngestError(f"{path.name}: no text found in the file")
     if len(text) > limits.max_chars:
@@ -189,10 +188,10 @@ def docx_to_text(data: bytes, max_pages: int) -> str:  # noqa: ARG001 - same sig
     return "\n".join(lines)
 
 
-def _child(parser, data: bytes, limits: Limits, sender) -> None:  # pragma: no cover - runs in a child
+def _child(parser, path: Path, limits: Limits, sender) -> None:  # pragma: no cover - runs in a child
     resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
     try:
-        sender.send(("ok", parser(data, limits.max_pages)))
+        sender.send(("ok", parser(path.read_bytes(), limits.max_pages)))
     except IngestError as error:
         sender.send(("error", str(error)))
     except MemoryError:
@@ -201,11 +200,15 @@ def _child(parser, data: bytes, limits: Limits, sender) -> None:  # pragma: no c
         sender.send(("error", f"unreadable ({type(error).__name__}: {error})"))
 
 
-def _run_limited(parser, data: bytes, name: str, limits: Limits) -> str:
-    """Run `parser(data, max_pages)` in a fresh process; kill it past the time limit."""
+def _run_limited(parser, path: Path, limits: Limits) -> str:
+    """Run `parser(bytes, max_pages)` on the file in a fresh process; kill it past the time limit.
+
+    The child reads the file itself: handing it the bytes would block `start()` on a large file if
+    the child died before reading them, outside the time limit."""
+    name = path.name
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(parser, data, limits, sender), daemon=True)
+    process = context.Process(target=_child, args=(parser, path, limits, sender), daemon=True)
     process.start()
     sender.close()
     try:

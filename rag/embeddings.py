@@ -126,7 +126,7 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
 
     @property
     def dim(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        return int(self._model.get_embedding_dimension())
 
 
 class USEEmbeddings(VectorEmbeddings):

@@ -97,11 +97,11 @@ def test_a_markdown_copy_is_read_as_text(twins, rules: CleaningRules, tmp_path: 
 # -- HTML ---------------------------------------------------------------------------------------------
 
 
-def html_page(lines: list[str]) -> str:
+def html_page(lines: list[str], charset: str = "utf-8") -> str:
     """A government-site page: head with script and style, navigation, the lines as paragraphs, footer."""
     body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>政策文件_某某市人民政府门户网站</title>
+<html><head><meta charset="{charset}"><title>政策文件_某某市人民政府门户网站</title>
 <script>var crumbs = "首页 > 政策文件"; function share() {{ return "分享到微信"; }}</script>
 <style>p {{ text-indent: 2em; }}</style></head>
 <body><nav><ul><li><a href="/">网站首页</a></li><li><a href="/zwgk">政务公开</a></li>
@@ -117,7 +117,7 @@ def test_an_html_page_of_a_plan_yields_the_articles_of_its_text_twin(
     twins, rules: CleaningRules, tmp_path: Path, encoding: str
 ) -> None:
     plan = "chuannan-yuxi-2023.txt"
-    page = html_page((PLANS / plan).read_text("utf-8").split("\n"))
+    page = html_page((PLANS / plan).read_text("utf-8").split("\n"), charset=encoding)
     document, articles = parse_file(write_copy(tmp_path, plan, ".html", page.encode(encoding)), rules, MAX_TOKENS)
     assert same(articles) == same(twins[plan][1])
     assert metadata(document) == metadata(twins[plan][0])
