@@ -40,7 +40,7 @@ planqa.reader
 stamps.append(time.time())
 answer = planqa.ask(sys.argv[1])
 stamps.append(time.time())
-print(json.dumps({"stamps": stamps, "citations": [c.clause_ref for c in answer.citations]}))
+print(json.dumps({"stamps": stamps, "citations": [c.article.clause_ref for c in answer.citations]}))
 """
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -154,25 +155,39 @@ class Finished:
     stderr: str
 
 
+# Linux keeps a process's peak RSS across exec, and a child starts as a (v)fork of its parent: the
+# peak wait4 reports is at least the parent's size. So a tiny launcher process (~10 MB) starts the
+# command and reports the command's own peak; it is exact for anything bigger than the launcher.
+LAUNCHER = r"""
+import json, os, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+with open(sys.argv[1], "w") as sink:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "peak_kb": usage.ru_maxrss}, sink)
+"""
+
+
 def run_with_peak(args: Sequence[str], env: dict[str, str], timeout_s: float = 7200) -> Finished:
-    """Run a command to the end and read its peak RSS exactly, from os.wait4 on that one child."""
+    """Run a command to the end; its peak RSS comes from the kernel (wait4's ru_maxrss in a launcher)."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(list(args), env=env, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - started > timeout_s:
-                process.kill()
-                os.wait4(process.pid, 0)
-                raise TimeoutError(f"{args} ran past {timeout_s:.0f} s")
-            time.sleep(0.05)
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
-        seconds = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        return Finished(seconds, usage.ru_maxrss, process.returncode, out.read(), err.read())
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "peak.json"
+        with open(Path(folder) / "out", "w+") as out, open(Path(folder) / "err", "w+") as err:
+            process = subprocess.Popen(
+                [PYTHON, "-c", LAUNCHER, str(report), *args], env=env, cwd=PROJECT, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, start_new_session=True,  # its own process group: launcher + command
+            )
+            try:
+                process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # the group holds only the launcher and our command
+                process.wait()
+                raise
+            seconds = time.perf_counter() - started
+            out.seek(0)
+            err.seek(0)
+            measured = json.loads(report.read_text())
+            return Finished(seconds, measured["peak_kb"], measured["code"], out.read(), err.read())
 
 
 def stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:

@@ -22,12 +22,22 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import coldstart, growth, ingest_rate, latency, memory, server, threads
-from benchmarks.common import DEFAULT_WORK, PLANS, chroma_server, machine, questions, set_offline, write_json
+from benchmarks.common import (
+    DEFAULT_WORK,
+    PLANS,
+    RESULTS,
+    chroma_server,
+    machine,
+    questions,
+    set_offline,
+    tree_memory_kb,
+    write_json,
+)
 
 SECTIONS = ("threads", "ingest", "latency", "coldstart", "memory", "growth", "server")
 QUICK_INGEST_FILES = ("neizi-tongchenghua-2021.txt", "neijiang-shiwei-jueding-2020.txt")  # the two smallest
 PASSAGE_SAMPLE = 32  # chunks embedded for the passage floor in the latency section
-console = Console()
+console = Console(width=max(Console().width, 150))  # tables stay readable in logs
 
 
 def _plans_fingerprint() -> str:
@@ -100,6 +110,7 @@ def run_section(name: str, args: argparse.Namespace, base: Path, built: dict | N
                 ["embedding only: chunks/s", result["embedding_chunks_per_s"]],
                 ["ingest: chunks/s", result["ingest_chunks_per_s"]],
                 ["ingest / embedding throughput", result["ratio_ingest_to_embedding_throughput"]],
+                ["ingest wall / its own embedding time", result["ingest_over_its_embedding"]],
                 *[[f"  {k} (ms)", v] for k, v in result["ingest_breakdown_ms"].items()],
             ],
         )
@@ -148,15 +159,16 @@ def run_section(name: str, args: argparse.Namespace, base: Path, built: dict | N
     elif name == "growth":
         result = {"real": growth.measure_in_subprocess(base, args.growth_questions), "sizes": {}, "server_sizes": {}}
         for size in args.sizes:
-            built_syn = growth.build_in_subprocess(base, work / f"syn-{size}", size)
-            result["sizes"][size] = growth.measure_in_subprocess(work / f"syn-{size}", args.growth_questions) | {"build": built_syn}
+            result["sizes"][size] = _growth_size(base, work / f"syn-{size}", size, args.growth_questions)
         for size in args.server_sizes:
-            with chroma_server(work / f"server-syn-{size}") as (url, _):
-                built_syn = growth.build_in_subprocess(base, work / f"server-syn-home-{size}", size, url)
-                result["server_sizes"][size] = growth.measure_in_subprocess(work / f"server-syn-home-{size}", args.growth_questions, url) | {"build": built_syn}
+            with chroma_server(work / f"server-syn-{size}") as (url, process):
+                result["server_sizes"][size] = _growth_size(base, work / f"server-syn-home-{size}", size, args.growth_questions, url)
+                result["server_sizes"][size]["server_process_mb"] = tree_memory_kb(process.pid)["VmHWM"] / 1024
         _growth_tables(result)
         summary["growth"] = {
-            str(k): {"ask_miss_p50_x": v["bar"]["ask_miss_p50_x"], "catalogue_s": v["seconds"]["catalogue"], "peak_mb": v["process"]["peak_rss_mb"]}
+            str(k): {"ask_miss_p50_x": v["bar"]["ask_miss_p50_x"], "catalogue_s": v["seconds"]["catalogue"],
+                     "peak_mb": v["process"]["peak_rss_mb"], "product_as_is": v["product_as_is"]}
+            if "error" not in v else {"error": v["error"][-300:]}
             for k, v in [("real", result["real"]), *result["sizes"].items()]
         }
     elif name == "server":
@@ -175,12 +187,24 @@ def run_section(name: str, args: argparse.Namespace, base: Path, built: dict | N
     console.print(f"[dim]{name}: {result['section_seconds']} s → {write_json(name, result)}[/dim]\n")
 
 
+def _growth_size(base: Path, home: Path, size: int, n_questions: int, url: str = "") -> dict:
+    """Build (or reuse) the synthetic index of one size and measure it; a failure is recorded, not fatal."""
+    try:
+        built = growth.build_in_subprocess(base, home, size, url)
+        return growth.measure_in_subprocess(home, n_questions, url) | {"build": built}
+    except RuntimeError as error:
+        console.print(f"[red]growth at {size:,}{' (server)' if url else ''} failed[/red]: {str(error)[-500:]}")
+        return {"error": str(error)[-3000:]}
+
+
 def _growth_tables(result: dict) -> None:
     rows = [("real", result["real"])] + [(f"{k:,}", v) for k, v in result["sizes"].items()] + [
         (f"{k:,} (server)", v) for k, v in result["server_sizes"].items()
     ]
+    rows = [(label + (" *" if v.get("prototypes") else ""), v) for label, v in rows if "error" not in v]
     table(
-        "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise)",
+        "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise; "
+        "* = the product cannot open it as is, measured with the proposed paged reads)",
         ["chunks", "docs", "floor ms", "search miss x", "search hit ms", "ask miss x", "ask p95 x", "ask hit ms", "RSS MB", "peak MB", f"hit@{growth.HIT_AT}"],
         [
             [label, v["documents"], v["floor_query_embedding"]["p50_ms"], v["latency"]["search_miss"]["p50_x"],
@@ -242,7 +266,15 @@ def main(argv: list[str] | None = None) -> None:
     for name in chosen:
         console.rule(name)
         run_section(name, args, base, built, summary)
-    console.print(f"summary → {write_json('summary', summary)}")
+    console.print(f"summary → {write_json('summary', merged_summary(summary))}")
+
+
+def merged_summary(summary: dict) -> dict:
+    """The headline figures of this run over those of earlier runs (sections not run keep theirs)."""
+    target = RESULTS / "summary.json"
+    earlier = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+    earlier.pop("sections", None)
+    return earlier | summary
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from eval.report import build_report, display_path, write_report
 from eval.runner import Run, answer_all, evaluate
 from eval.vectors import CachedEmbeddings
 from rag.api import PlanQA
+from rag.cli import ProgressBars
 from rag.index import Index
 from rag.settings import PROJECT_DIR, Settings
 
@@ -36,34 +37,12 @@ PIPE_WIDTH = 150  # tables printed to a file or pipe: wide enough for every colu
 err = Console(stderr=True)
 
 
-class Bars:
-    """A rich progress display on stderr, fed with (what, done, total); one bar per `what`."""
-
-    def __init__(self) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-        )
-        self._tasks: dict[str, int] = {}
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        if what not in self._tasks:
-            self._tasks[what] = self.progress.add_task(what, total=total)
-        self.progress.update(self._tasks[what], completed=done, total=total)
-
-    def __enter__(self) -> "Bars":
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.__exit__(*exc)
-
-
 def _usage_error(message: str) -> None:
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(2)
 
 
-def open_planqa(settings: Settings, progress: Bars) -> PlanQA:
+def open_planqa(settings: Settings, progress: ProgressBars) -> PlanQA:
     """PlanQA with default settings, building the index of the bundled plans on first use."""
     index = Index(settings)
     if index.is_empty():
@@ -75,14 +54,14 @@ def open_planqa(settings: Settings, progress: Bars) -> PlanQA:
     return PlanQA(settings, index=index, build=False)
 
 
-def cached_embeddings(planqa: PlanQA, progress: Bars) -> CachedEmbeddings:
+def cached_embeddings(planqa: PlanQA, progress: ProgressBars) -> CachedEmbeddings:
     """The index's embedding model, with chunk vectors cached under PLANQA_HOME/cache."""
     settings = planqa.settings
     cache = settings.home / "cache" / f"eval-vectors-{settings.collection_name}.npz"
     return CachedEmbeddings(planqa.index.embeddings, settings.collection_name, cache, settings.ingest.batch_size, progress)
 
 
-def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: Bars) -> dict[str, tuple[str, Run]]:
+def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars) -> dict[str, tuple[str, Run]]:
     """PlanQA and the two baselines on the same questions."""
     settings = planqa.settings
     k, support = settings.retrieval.k, settings.answer.support_threshold
@@ -96,7 +75,7 @@ def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmb
     return {name: (PEER_LABELS[name], peer) for name, peer in runs.items()}
 
 
-def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: Bars) -> tuple[list[RetrievalRow], list[SweepPoint]]:
+def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars) -> tuple[list[RetrievalRow], list[SweepPoint]]:
     fixed = FixedChunkRetriever(planqa.documents(), embeddings, planqa.settings.retrieval)
     return retrieval_grid(planqa, items, fixed, progress), refusal_sweep(planqa, items, run, progress)
 
@@ -113,7 +92,7 @@ def make_judge(settings: Settings):
         _usage_error(f"--judge: {error}")
 
 
-def run_judge(judge, items: list[Item], run: Run, progress: Bars) -> dict | None:
+def run_judge(judge, items: list[Item], run: Run, progress: ProgressBars) -> dict | None:
     try:
         return judge.judge_all(items, run.responses, progress)
     except openai.OpenAIError as error:  # the endpoint failed mid-run: keep the rest of the report
@@ -216,7 +195,7 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
         _usage_error(str(error))
     judge_model = make_judge(settings) if judge else None
     peers = studies = verdicts = None
-    with Bars() as progress:
+    with ProgressBars() as progress:
         planqa = open_planqa(settings, progress)
         run = evaluate("planqa", items, answer_all(planqa, items, progress), settings.answer.support_threshold)
         embeddings = cached_embeddings(planqa, progress) if compare or ablations else None

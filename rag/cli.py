@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -28,28 +29,33 @@ def _fail(error: Exception) -> None:
     sys.exit(2 if not isinstance(error, WriterBusy) else 1)
 
 
-class _Bar:
-    """A rich progress bar fed by Index progress callbacks: (what, done, total)."""
+class ProgressBars:
+    """Rich progress bars on stderr, fed by (what, done, total) callbacks; one bar per `key(what)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: Callable[[str], str] = lambda what: what) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
         )
+        self._key = key
         self._tasks: dict[str, int] = {}
 
     def __call__(self, what: str, done: int, total: int) -> None:
-        key = "embedding" if what == "embedding" else "files"
-        label = "embedding articles" if key == "embedding" else f"files ({what})"
-        if key not in self._tasks:
-            self._tasks[key] = self.progress.add_task(label, total=total)
-        self.progress.update(self._tasks[key], description=label, completed=done, total=total)
+        label = self._key(what)
+        if label not in self._tasks:
+            self._tasks[label] = self.progress.add_task(label, total=total)
+        self.progress.update(self._tasks[label], completed=done, total=total)
 
-    def __enter__(self) -> "_Bar":
+    def __enter__(self) -> "ProgressBars":
         self.progress.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
+
+
+def _ingest_bars() -> ProgressBars:
+    """Index progress: one bar for the files, one for the articles being embedded."""
+    return ProgressBars(lambda what: "embedding articles" if what == "embedding" else "files")
 
 
 def print_report(report: IngestReport, console: Console) -> None:
@@ -103,7 +109,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
     index = Index(settings)
     targets = list(paths) or index.default_paths()
     try:
-        with _Bar() as bar:
+        with _ingest_bars() as bar:
             report = index.ingest(targets, reset=reset, progress=bar)
     except WriterBusy as error:
         _fail(error)
@@ -117,7 +123,7 @@ def _open(settings: Settings) -> PlanQA:
     index = Index(settings)
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
-        with _Bar() as bar:
+        with _ingest_bars() as bar:
             report = index.ensure_built(progress=bar)
         if report:
             print_report(report, err)
@@ -172,7 +178,7 @@ def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     failures = 0
     try:
-        with _Bar() as bar:
+        with ProgressBars() as bar:
             for number, line in enumerate(lines, start=1):
                 bar("questions", number - 1, len(lines))
                 try:

@@ -37,6 +37,7 @@ LIST_HEADING_COVERAGE = 0.5  # the article is about the list when its heading an
 LEAD_MAX_CHARS = 30  # a paragraph's lead sentence ("沿长江发展轴。") is this short
 MAX_LIST_ITEMS = 10
 KEYWORD_QUERY_MAX_CHARS = 16  # a bare phrase ("气大庆") is answered like "where is this said"
+COMPARE_SENTENCES = 2  # sentences per document in a comparison
 INHERIT_BELOW_TERMS = 2  # a sub-question with fewer terms ("2025年要达到多少") borrows the first one's subject
 # Lines that say who is responsible ("责任单位:…") answer only questions about that.
 ATTRIBUTION = re.compile(r"^(?:责任单位|牵头单位|配合单位)[:：]")
@@ -133,9 +134,11 @@ class ExtractiveAnswerer:
     def _answerable(self, ranked: list[Scored]) -> bool:
         return bool(ranked) and ranked[0].score >= self.threshold
 
-    def _best_sentences(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
+    def _best_sentences(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer, limit: int | None = None
+    ) -> list[str] | None:
         """The best sentence (with the next one when it is only a lead-in), and further sentences of
-        the same article that also answer."""
+        the same article that also answer (at most `limit` sentences in all)."""
         ranked = self.ranked(question, weights, evidence)
         if not self._answerable(ranked):
             return None
@@ -143,7 +146,7 @@ class ExtractiveAnswerer:
         chosen = [best] + _continuation(best)
         if not question.wants & {"number", "date"}:
             for other in ranked[1:]:
-                if len(chosen) >= self.settings.max_sentences:
+                if len(chosen) >= (limit or self.settings.max_sentences):
                     break
                 same_article = other.sentence.passage.key == best.passage.key
                 if same_article and other.score >= EXTRA_SENTENCE_SHARE * ranked[0].score and other.sentence not in chosen:
@@ -204,10 +207,9 @@ class ExtractiveAnswerer:
         lines, answered = [], 0
         for doc_id in question.doc_ids:
             evidence = passages(retrieve(question.content, (doc_id,)), catalogue, EVIDENCE_ARTICLES)
-            ranked = self.ranked(question, weights, evidence)
-            if self._answerable(ranked):
-                sentence = ranked[0].sentence
-                lines.append(_source_line(sentence.passage, [(sentence.start, sentence.end)], composer))
+            found = self._best_sentences(question, weights, evidence, composer, limit=COMPARE_SENTENCES)
+            if found:
+                lines += found
                 answered += 1
             else:
                 lines.append(f"《{catalogue.documents_by_id[doc_id].title}》：未找到相关内容。")
