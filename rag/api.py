@@ -17,11 +17,11 @@ from pathlib import Path
 from ingest.records import Article, Document
 from rag.direct import clause_answer, metadata_answer
 from rag.evidence import Weights, whole_article
-from rag.extractive import Draft, ExtractiveAnswerer
+from rag.extractive import ExtractiveAnswerer
 from rag.index import Index, IngestReport, Progress
 from rag.lookup import DocumentNames, load_aliases
 from rag.question import Question, QuestionReader, check_question
-from rag.records import Answer, Hit
+from rag.records import Answer, Draft, Hit
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings, get_settings
 from rag.verify import unsupported_claims

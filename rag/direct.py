@@ -7,11 +7,10 @@ from __future__ import annotations
 from ingest.records import Article, Document
 from rag.citations import Composer
 from rag.evidence import Passage, Weights, sentences, whole_article
-from rag.extractive import Draft
 from rag.index import Catalogue
 from rag.lookup import ClauseQuery, clause_path, find_clause
 from rag.question import Question
-from rag.records import REFUSAL, Hit
+from rag.records import REFUSAL, Draft, Hit
 
 KEY_SENTENCES = 2  # sentences of a clause quoted after its heading
 MAX_DOCUMENTS = 3  # documents answered for a clause reference that names no document

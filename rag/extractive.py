@@ -20,7 +20,7 @@ from rag.evidence import Passage, Sentence, Weights, figures, has_date, has_unit
 from rag.index import Catalogue
 from rag.keyword import tokenize
 from rag.question import QUESTION_WORD, Question
-from rag.records import REFUSAL, Citation, Hit
+from rag.records import REFUSAL, Draft, Hit
 from rag.settings import AnswerSettings
 
 Retrieve = Callable[[str, tuple[str, ...]], list[Hit]]  # (question text, doc ids) → hits
@@ -44,15 +44,6 @@ ATTRIBUTION = re.compile(r"^(?:责任单位|牵头单位|配合单位)[:：]")
 ASKS_ATTRIBUTION = re.compile(r"单位|部门|负责|牵头|责任")
 _CLAUSE = re.compile(r"[^，,；;。！？]+")
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年?")
-
-
-@dataclass
-class Draft:
-    """An answer before verification and timing."""
-
-    text: str
-    citations: list[Citation]
-    refused: bool
 
 
 @dataclass(frozen=True)

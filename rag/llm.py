@@ -24,11 +24,10 @@ from ingest.split import sentence_spans
 from ingest.tokens import count_tokens
 from rag.citations import MAX_QUOTE_CHARS
 from rag.evidence import whole_article
-from rag.extractive import Draft
 from rag.index import Catalogue
 from rag.prompts import render_prompt
 from rag.question import Question
-from rag.records import REFUSAL, Citation, Hit
+from rag.records import REFUSAL, Citation, Draft, Hit
 from rag.settings import LLMSettings, Settings
 from rag.verify import MARKER, claims, support
 

@@ -66,6 +66,15 @@ class Citation:
 
 
 @dataclass
+class Draft:
+    """An answer as an answerer writes it, before verification and timing."""
+
+    text: str
+    citations: list[Citation]
+    refused: bool
+
+
+@dataclass
 class Answer:
     """An answer with its sources; `unsupported` lists sentences no cited article backs."""
 
