@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import unicodedata
 from contextlib import ExitStack
@@ -60,15 +61,13 @@ def hit_rate(planqa, items: list[dict], k: int = HIT_AT) -> dict:
 def measure_home(home: Path, n_questions: int, chroma_url: str = "") -> dict:
     """Open the index at `home` like the product, and measure it (run in a fresh process)."""
     from benchmarks import latency
-
-    started = time.perf_counter()
     from rag.api import PlanQA
     from rag.settings import Settings
 
-    imported = time.perf_counter()
     settings = Settings(_env_file=None, home=home, store={"chroma_url": chroma_url})
     rss_start = memory_kb_self()
     with profiled(CATALOGUE_STAGES) as profile:
+        started = time.perf_counter()
         planqa = PlanQA(settings, build=False)
         opened = time.perf_counter()
         planqa.index.embeddings.query_vector("预热")
@@ -90,8 +89,7 @@ def measure_home(home: Path, n_questions: int, chroma_url: str = "") -> dict:
         "documents": len(catalogue.documents),
         "store": chroma_url or "embedded",
         "seconds": {
-            "import": round(imported - started, 2),
-            "open store": round(opened - imported, 2),
+            "open store": round(opened - started, 2),
             "model load + first query": round(model_loaded - opened, 2),
             "catalogue": round(catalogued - model_loaded, 2),
             "question reader": round(read - catalogued, 2),
@@ -146,31 +144,32 @@ def one_more_document(planqa, copy: int = NEW_COPY) -> dict:
 
 
 def memory_kb_self() -> dict[str, int]:
-    import os
-
     return memory_kb(os.getpid())
 
 
-def measure_in_subprocess(home: Path, n_questions: int, chroma_url: str = "") -> dict:
+def measure_in_subprocess(home: Path, n_questions: int, chroma_url: str = "", prototypes: tuple[str, ...] = ()) -> dict:
     """`measure_home` in a fresh interpreter: memory and cold caches belong to that size alone.
 
     The product is measured as it is. When it cannot open the index because Chroma refuses to read
     that many records at once, that failure is recorded and the size is measured again with the
-    proposed paged reads (benchmarks/prototypes.py), labelled as such."""
+    proposed paged reads (benchmarks/prototypes.py), labelled as such. `prototypes` patches in
+    proposed changes from the start (the "proposed" rows)."""
     args = [PYTHON, "-m", "benchmarks.growth", "--measure", str(home), "--questions", str(n_questions)]
     if chroma_url:
         args += ["--chroma-url", chroma_url]
+    for name in prototypes:
+        args += ["--prototype", name]
     done = run_with_peak(args, offline_env(home))
     failure = ""
-    if done.returncode and SQL_VARIABLES_ERROR in done.stderr:
+    if done.returncode and SQL_VARIABLES_ERROR in done.stderr and "paged-reads" not in prototypes:
         failure = done.stderr.strip().splitlines()[-1]
         done = run_with_peak(args + ["--prototype", "paged-reads"], offline_env(home))
     if done.returncode:
         raise RuntimeError(f"growth measurement of {home} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process"] = {"wall_seconds": round(done.seconds, 1), "peak_rss_mb": round(done.peak_kb / 1024, 1)}
-    result["product_as_is"] = f"FAILS to open the index: {failure}" if failure else "ok"
-    result["prototypes"] = ["paged-reads"] if failure else []
+    result["product_as_is"] = f"FAILS to open the index: {failure}" if failure else ("ok" if not prototypes else "not measured here")
+    result["prototypes"] = list(prototypes) + (["paged-reads"] if failure else [])
     return result
 
 

