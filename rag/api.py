@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from ingest.pipeline import doc_id_for
 from ingest.records import Article, Document
 from rag.direct import clause_answer, metadata_answer
 from rag.evidence import Weights, whole_article
@@ -62,33 +63,37 @@ class PlanQA:
     def ask(self, question: str, *, k: int | None = None, doc: str | None = None, id: object = None) -> Answer:
         """Answer one question; `doc` limits it to one document (title, short name or id)."""
         started = time.perf_counter()
-        draft, hits, parsed = self._draft(question, k, doc)
+        with self.index.reading():  # one index state for the whole answer, even while a write lands
+            draft, hits, parsed = self._draft(question, k, doc)
         return self._finish(parsed, draft, hits, started, id)
 
     def stream(self, question: str, *, k: int | None = None, doc: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer text as it is written (pieces), then the finished `Answer`."""
         started = time.perf_counter()
         text = check_question(question, self.settings.answer.max_question_chars)
-        parsed, hits, direct = self._prepare(text, k, doc)
-        if direct is None and self.settings.answer.mode == "llm":
-            for piece in self.llm.stream(parsed, hits, self.index.catalogue()):
+        with self.index.reading() as catalogue:  # released before the first yield (it is per thread)
+            parsed, hits, direct = self._prepare(text, k, doc)
+            if direct is None and self.settings.answer.mode != "llm":
+                direct = self._search_answer(parsed, hits)
+        if direct is None:
+            for piece in self.llm.stream(parsed, hits, catalogue):
                 if isinstance(piece, str):
                     yield piece
                 else:
                     draft = piece
             yield self._finish(parsed, draft, hits, started, None)
             return
-        draft = direct or self._search_answer(parsed, hits)
-        yield draft.text
-        yield self._finish(parsed, draft, hits, started, None)
+        yield direct.text
+        yield self._finish(parsed, direct, hits, started, None)
 
     def search(self, query: str, *, k: int | None = None, doc: str | None = None, mode: str = "hybrid") -> list[Hit]:
         """The top `k` articles for a query (hybrid, keyword or dense), read as `ask` reads questions
         (typos mended, plan terms added, a named document taken as the filter); `doc` sets the filter."""
-        parsed = self.reader.read(query)
-        if doc:
-            parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
-        return self.retriever.search(parsed.query, k or self.settings.retrieval.k, parsed.doc_ids or None, mode)
+        with self.index.reading():
+            parsed = self.reader.read(query)
+            if doc:
+                parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
+            return self.retriever.search(parsed.query, k or self.settings.retrieval.k, parsed.doc_ids or None, mode)
 
     def compare(self, topic: str, docs: list[str], *, k: int = 3) -> dict[str, list[Hit]]:
         """The best-matching articles of each document on a topic, for side-by-side reading."""
@@ -114,6 +119,11 @@ class PlanQA:
     def delete(self, doc_id: str) -> bool:
         """Remove a document and its chunks (and its uploaded original)."""
         return self.index.delete(doc_id)
+
+    def document_for_file(self, name: str) -> Document | None:
+        """The indexed document a file of this name would replace, or None. Ids come from file names,
+        so `Plan.md` would replace `plan.txt`."""
+        return self.index.catalogue().documents_by_id.get(doc_id_for(Path(name)))
 
     def resolve_documents(self, doc: str) -> tuple[str, ...]:
         """Document ids for a title, short name or id; `UnknownDocument` when none matches."""

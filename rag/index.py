@@ -8,9 +8,10 @@ only when the store's version changes.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,16 +21,18 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ingest.clean import CleaningRules
-from ingest.loaders import IngestError
+from ingest.loaders import IngestError, check_file
 from ingest.pipeline import doc_id_for, parse_file
 from ingest.records import Article, Document
 from rag.embeddings import VectorEmbeddings, make_embeddings
+from rag.journal import Journal
 from rag.keyword import KeywordIndex
 from rag.settings import Settings
 from rag.store import ArticleStore, make_client
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 VERSION_CHECK_S = 2.0  # how often a reader asks the store whether another process wrote
+JOURNAL_FOLDER = "journal"  # under PLANQA_HOME: the batch a writer is staging or applying
 REFERENCE_SAMPLE = 64  # chunk vectors kept to tell a question's typical similarity (rag/fusion.py)
 
 
@@ -106,6 +109,59 @@ class Catalogue:
             groups.setdefault(article.doc_id, []).append(article)
         return groups
 
+    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Positions in `articles` of the chunks of these documents (ascending)."""
+        found = [self._rows[doc_id] for doc_id in dict.fromkeys(doc_ids) if doc_id in self._rows]
+        return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def _rows(self) -> dict[str, np.ndarray]:
+        rows: dict[str, list[int]] = {}
+        for position, article in enumerate(self.articles):
+            rows.setdefault(article.doc_id, []).append(position)
+        return {doc_id: np.array(positions, dtype=np.int64) for doc_id, positions in rows.items()}
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer goes before readers that arrive after
+    it. A thread that already reads may enter again (the steps of one answer nest)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._depth = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        depth = getattr(self._depth, "value", 0)
+        if not depth:
+            with self._changed:
+                self._changed.wait_for(lambda: not self._writing)
+                self._readers += 1
+        self._depth.value = depth + 1
+        try:
+            yield
+        finally:
+            self._depth.value = depth
+            if not depth:
+                with self._changed:
+                    self._readers -= 1
+                    self._changed.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing)
+            self._writing = True
+            self._changed.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
 
 def collect_files(paths: Iterable[Path], extensions: Iterable[str]) -> list[Path]:
     """Files to ingest: the files given, and the supported files inside the folders given."""
@@ -129,6 +185,8 @@ class Index:
         self._catalogue: Catalogue | None = None
         self._checked_at = 0.0
         self._lock = RLock()
+        self._access = ReadWriteLock()  # answers read one state; a write is applied between answers
+        self._pinned = threading.local()  # the catalogue of the answer this thread is building
 
     @cached_property
     def embeddings(self) -> VectorEmbeddings:
@@ -136,13 +194,17 @@ class Index:
 
     # -- reading -------------------------------------------------------------------------------
     def catalogue(self) -> Catalogue:
-        """The current catalogue; rebuilt when another writer changed the store."""
+        """The current catalogue (inside `reading()`, the one it pinned); rebuilt when the store changed."""
+        pinned = getattr(self._pinned, "catalogue", None)
+        if pinned is not None:
+            return pinned
         with self._lock:
             now = time.monotonic()
             if self._catalogue is None or now - self._checked_at > VERSION_CHECK_S:
                 self._checked_at = now
+                settled = self._settle()  # while a writer applies a batch, keep the catalogue from before it
                 version = self.store.version()
-                if self._catalogue is None or self._catalogue.version != version:
+                if self._catalogue is None or (settled and self._catalogue.version != version):
                     articles = self.store.articles()
                     self._catalogue = Catalogue(
                         version=version,
@@ -151,7 +213,21 @@ class Index:
                         keyword=KeywordIndex([index_text(a) for a in articles], self.settings.retrieval.tokenizer),
                         reference_vectors=self.store.sample_vectors(REFERENCE_SAMPLE),
                     )
-            return self._catalogue
+            catalogue = self._catalogue  # a writer may reset the attribute before we return
+        return catalogue
+
+    @contextmanager
+    def reading(self) -> Iterator[Catalogue]:
+        """One index state for everything read inside: no write is applied to the store meanwhile, and
+        `catalogue()` on this thread gives the same catalogue throughout, so an answer never mixes the
+        store and catalogue of two states (tests/test_load.py). Do not hold it across a `yield`."""
+        with self._access.reading():
+            outer = getattr(self._pinned, "catalogue", None)
+            self._pinned.catalogue = outer or self.catalogue()
+            try:
+                yield self._pinned.catalogue
+            finally:
+                self._pinned.catalogue = outer
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
@@ -183,43 +259,47 @@ class Index:
         return lock
 
     def ingest(self, paths: Iterable[Path], reset: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; unchanged files are skipped, changed ones replaced whole."""
+        """Ingest files and folders; unchanged files are skipped, changed ones replaced whole.
+
+        All or nothing: every file is parsed and embedded into the journal first, and the store is
+        changed only after the batch is committed there (see rag/journal.py).
+        """
         started = time.perf_counter()
         report = IngestReport()
         lock = self._locked()
         try:
+            self._recover()
+            self.journal.begin()
             if reset:
-                self.store.reset()
+                self.journal.stage_reset()
             files = collect_files(paths, self.settings.ingest.extensions)
             for number, path in enumerate(files, start=1):
                 if progress:
                     progress(f"{path.name}", number - 1, len(files))
-                report.files.append(self._ingest_file(path, progress))
+                report.files.append(self._stage_file(path, reset, progress))
             if progress:
                 progress("done", len(files), len(files))
+            self._commit()
         finally:
             lock.release()
             self._catalogue = None
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_file(self, path: Path, progress: Progress | None) -> FileResult:
+    def _stage_file(self, path: Path, reset: bool, progress: Progress | None) -> FileResult:
+        """Parse and embed one file into the journal; nothing in the store changes yet."""
         started = time.perf_counter()
         try:
-            if not path.is_file():
-                raise IngestError(f"{path}: no such file")
+            check_file(path, self.settings.ingest.limits)  # before hashing: a 5 GB file is refused unread
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            previous = self.store.document_hash(doc_id_for(path))
+            previous = None if reset else self.store.document_hash(doc_id_for(path))
             if previous == digest:
                 return FileResult(path.name, "unchanged", seconds=time.perf_counter() - started)
             document, articles = parse_file(
                 path, self._rules, self.settings.ingest.max_chunk_tokens, self.settings.ingest.limits
             )
-            if not articles:
-                raise IngestError(f"{path.name}: no text to index after cleaning")
             vectors = self._embed(articles, progress)
-            self.store.replace_document(document, articles, vectors)
-            self._keep_original(path)
+            self.journal.stage_replace(document, articles, vectors, original=self._original_to_keep(path))
         except IngestError as error:
             return FileResult(path.name, "failed", error=str(error), seconds=time.perf_counter() - started)
         return FileResult(
@@ -243,26 +323,57 @@ class Index:
             progress("embedding", len(articles), len(articles))
         return np.concatenate(vectors)
 
-    def _keep_original(self, path: Path) -> None:
-        """Copy a file from outside the data folders into uploads, so a rebuild finds it."""
+    def _original_to_keep(self, path: Path) -> Path | None:
+        """A file from outside the data folders, to be copied into uploads so a rebuild finds it."""
         resolved = path.resolve()
         homes = (self.settings.plans_dir.resolve(), self.settings.uploads_dir.resolve())
-        if any(resolved.is_relative_to(home) for home in homes):
-            return
-        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, self.settings.uploads_dir / path.name)
+        return None if any(resolved.is_relative_to(home) for home in homes) else path
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document, its chunks, and its uploaded original (bundled plans stay on disk)."""
         lock = self._locked()
         try:
+            self._recover()
             document = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
-            removed = self.store.delete_document(doc_id)
-            if document is not None:
-                original = self.settings.uploads_dir / document.doc_file
-                if original.is_file():
-                    original.unlink()
+            if document is None:
+                return False
+            self.journal.begin()
+            original = self.settings.uploads_dir / document.doc_file
+            self.journal.stage_delete(doc_id, original=document.doc_file if original.is_file() else "")
+            self._commit()
         finally:
             lock.release()
             self._catalogue = None
-        return removed
+        return True
+
+    # -- the journal ---------------------------------------------------------------------------
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.settings.home / JOURNAL_FOLDER)
+
+    def _commit(self) -> None:
+        """Commit the staged batch and apply it to the store (the caller holds the write lock)."""
+        self.journal.commit()
+        with self._access.writing():  # waits for the answers being read; new ones wait for it
+            self.journal.apply(self.store, self.settings.uploads_dir)
+            with self._lock:
+                self._catalogue = None
+
+    def _recover(self) -> None:
+        """Finish or discard a batch a killed writer left (the caller holds the write lock)."""
+        self.journal.recover(self.store, self.settings.uploads_dir)
+
+    def _settle(self) -> bool:
+        """For readers: finish a batch a killed writer left; False while a live writer applies one."""
+        if not self.journal.pending():
+            return True
+        try:
+            lock = self._locked()
+        except WriterBusy:
+            return False
+        try:
+            self._recover()
+        finally:
+            lock.release()
+        return True
+

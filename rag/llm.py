@@ -41,6 +41,7 @@ _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 # Markers as models also write them: 【1】, [1,2], [1、3] → [1], [1][2], [1][3].
 _MARKER_FORMS = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _NUMBER = re.compile(r"\d+")
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")  # http://user:key@host/v1
 
 
 class LLMError(RuntimeError):
@@ -49,6 +50,15 @@ class LLMError(RuntimeError):
 
 class LLMNotConfigured(LLMError):
     """Answer mode "llm" without an endpoint to call."""
+
+
+def redact(text: str, llm: LLMSettings) -> str:
+    """`text` without the endpoint's key or credentials in its URL: some servers echo the key in
+    their error messages, and errors end up in logs, on the page and on stderr."""
+    key = llm.api_key.get_secret_value()
+    if key:
+        text = text.replace(key, "***")
+    return _URL_CREDENTIALS.sub("***@", text)
 
 
 def make_chat_model(llm: LLMSettings) -> BaseChatModel:
@@ -206,9 +216,11 @@ class LLMAnswerer:
 
     @contextmanager
     def _endpoint_errors(self) -> Iterator[None]:
-        """OpenAI client errors (connection, timeout, HTTP status) as an `LLMError` naming the endpoint."""
+        """OpenAI client errors (connection, timeout, HTTP status) as an `LLMError` naming the endpoint,
+        with the key redacted; the client's own error is not chained, as its text may hold the key."""
         try:
             yield
         except openai.OpenAIError as error:
             llm = self.settings.llm
-            raise LLMError(f"大模型接口调用失败 (the model {llm.model!r} at {llm.base_url} failed): {error}") from error
+            message = f"大模型接口调用失败 (the model {llm.model!r} at {llm.base_url} failed): {error}"
+            raise LLMError(redact(message, llm)) from None

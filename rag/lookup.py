@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ingest.headings import chinese_number
 from ingest.records import Article, Document
 
@@ -60,13 +62,39 @@ class DocumentNames:
         self._names = [(name, d.doc_id) for d in documents for name in names_for(d, aliases)]
         self._names.sort(key=lambda pair: -len(pair[0]))  # longest first: "内江市委决定" before "内江市委"
         self._titles = {d.doc_id: d.title for d in documents}
+        # With thousands of documents, trying every name on every question cost more than the rest of
+        # an answer: names are looked up by their characters instead (`_candidates`).
+        lengths = np.array([len(name) for name, _ in self._names], dtype=np.int32)
+        self._needed = {
+            True: lengths,  # an exact occurrence: every character of the name is in the text
+            False: lengths - (lengths >= MIN_FUZZY_NAME),  # or all but one, for a fuzzy one
+        }
+        positions: dict[str, dict[int, int]] = {}
+        for number, (name, _) in enumerate(self._names):
+            for char in name:
+                counts = positions.setdefault(char, {})
+                counts[number] = counts.get(number, 0) + 1
+        self._by_char = {
+            char: (np.fromiter(counts, dtype=np.int64, count=len(counts)), np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
+            for char, counts in positions.items()
+        }
+
+    def _candidates(self, text: str, exact: bool) -> list[tuple[str, str]]:
+        """The (name, doc_id) pairs, in their order, whose characters the text holds (all of them, or
+        all but one when `exact` is False): a name that can occur in the text must be one of them."""
+        held = np.zeros(len(self._names), dtype=np.int32)
+        for char in set(text):
+            if char in self._by_char:
+                numbers, counts = self._by_char[char]
+                held[numbers] += counts
+        return [self._names[number] for number in np.flatnonzero(held >= self._needed[exact])]
 
     def mentioned(self, question: str) -> list[str]:
         """Ids of the documents the question names, in the order it names them."""
         text = normalise(question)
         found: list[tuple[int, str]] = []
         taken = [False] * len(text)
-        for name, doc_id in self._names:
+        for name, doc_id in self._candidates(text, exact=False):
             for start in _occurrences(text, name):
                 if any(taken[start : start + len(name)]):
                     continue
@@ -83,7 +111,9 @@ class DocumentNames:
 
     def strip_names(self, text: str) -> str:
         """`text` (normalised) with every document name in it blanked out."""
-        for name, _ in self._names:
+        # Blanking a name cannot make another one appear (names hold no spaces), so the names the
+        # text held at first are all that can be replaced.
+        for name, _ in self._candidates(text, exact=True):
             text = text.replace(name, " ")
         return text
 
@@ -99,10 +129,16 @@ class DocumentNames:
 
 
 def _occurrences(text: str, name: str) -> list[int]:
-    """Start offsets of `name` in `text`, exact, or with one character wrong for long names."""
-    exact = [m.start() for m in re.finditer(re.escape(name), text)]
+    """Start offsets of `name` in `text`, exact (not overlapping), or with one character wrong for
+    long names."""
+    exact, start = [], text.find(name)
+    while start != -1:
+        exact.append(start)
+        start = text.find(name, start + len(name))
     if exact or len(name) < MIN_FUZZY_NAME:
         return exact
+    if sum(char in text for char in name) < len(name) - 1:
+        return []  # a window with one character wrong holds all the others
     return [
         start
         for start in range(len(text) - len(name) + 1)

@@ -25,17 +25,21 @@ class HybridRetriever:
         catalogue = self.index.catalogue()
         scores = catalogue.keyword.scores(tokenize(question, self.settings.tokenizer))
         if doc_ids:
-            allowed = np.array([a.doc_id in doc_ids for a in catalogue.articles], dtype=bool)
-            scores = np.where(allowed, scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[: self.settings.candidates]
-        return [(catalogue.articles[i].chunk_id, float(scores[i])) for i in top if scores[i] > 0]
+            rows = catalogue.rows_of(doc_ids)
+            kept = np.zeros_like(scores)
+            kept[rows] = scores[rows]
+            scores = kept
+        top = top_positive(scores, self.settings.candidates)
+        return [(catalogue.articles[i].chunk_id, float(scores[i])) for i in top]
 
     def dense_ranking(self, question: str, doc_ids: Sequence[str] | None = None) -> tuple[list[tuple[str, float]], float]:
         """(chunk_id, cosine similarity) best first, and the question's similarity to typical articles."""
         vector = self.index.embeddings.query_vector(question)
-        sample = self.index.catalogue().reference_vectors
+        catalogue = self.index.catalogue()
+        sample = catalogue.reference_vectors
         floor = float(np.median(sample @ vector)) if len(sample) else 0.0
-        return self.index.store.nearest(vector, self.settings.candidates, doc_ids), floor
+        chunk_ids = [catalogue.articles[i].chunk_id for i in catalogue.rows_of(doc_ids)] if doc_ids else None
+        return self.index.store.nearest(vector, self.settings.candidates, doc_ids, chunk_ids), floor
 
     def search(
         self,
@@ -62,3 +66,14 @@ class HybridRetriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def top_positive(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` highest positive scores, best first, ties in position order: what a
+    stable sort of the whole array gives, without sorting every chunk of a large corpus."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        values = scores[positive]
+        nth = np.partition(values, len(values) - n)[len(values) - n]  # the n-th highest
+        positive = positive[values >= nth]
+    return positive[np.argsort(-scores[positive], kind="stable")][:n]

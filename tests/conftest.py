@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -24,6 +27,25 @@ PLANS = PROJECT / "data" / "plans"
 def make_settings(home: Path, **overrides) -> Settings:
     """Settings for a test: its own home, no .env, no PLANQA_* from the developer's shell."""
     return Settings(_env_file=None, home=home, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(planqa: PlanQA) -> Iterator[str]:
+    """The app over `planqa` on a free loopback port, served from background threads; yields its URL."""
+    from ui.app import build_app, launch_options
+
+    app = build_app(planqa)
+    app.launch(**launch_options(planqa.settings, server_port=free_port(), prevent_thread_lock=True))
+    try:
+        yield app.local_url
+    finally:
+        app.close()
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ through a real `chroma run` on loopback, and the index lives on the server, not 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from conftest import PLANS, make_settings
+from conftest import PLANS, free_port, make_settings
 from rag.api import PlanQA
 from rag.index import Index
 from rag.settings import Settings
@@ -32,10 +31,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_heartbeat(url: str, process: subprocess.Popen, log: Path) -> None:

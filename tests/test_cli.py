@@ -105,3 +105,16 @@ def test_ask_needs_a_question_or_a_file(built_home: Path) -> None:
     result = run("--home", str(built_home), "ask")
     assert result.exit_code == 2
     assert "give a question, or --jsonl FILE" in result.stderr
+
+
+def test_a_bad_setting_is_named_without_echoing_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANQA_LLM__KEY", "sk-mistyped-secret-7f3a")  # the field is API_KEY: an unknown variable
+    monkeypatch.setenv("PLANQA_ANSWER__REFUSAL_THRESHOLD", "high")
+    result = run("ask", "问题")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "configuration error: PLANQA_ANSWER__REFUSAL_THRESHOLD: Input should be a valid number, unable to parse "
+        "string as a number",
+        "configuration error: PLANQA_LLM__KEY: Extra inputs are not permitted",
+    ]
+    assert "sk-mistyped" not in result.output

@@ -159,8 +159,8 @@ def test_a_bad_file_in_a_folder_is_reported_and_leaves_the_index_intact(settings
     report = index.ingest([folder])
     assert statuses(report) == {"cz.txt": "unchanged", "nz.txt": "failed", "scan.txt": "failed"}
     assert [f.error for f in report.failed] == [
-        "nz.txt: the file is empty",
-        "scan.txt: this looks like a binary file, not text",
+        "nz.txt: the file is empty; nothing to index",
+        "scan.txt: this looks like a binary file, not text; check the file type",
     ]
     assert stored_ids(settings) == before
     assert {d.doc_id for d in index.store.documents()} == {"cz", "nz"}

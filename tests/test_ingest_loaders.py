@@ -167,6 +167,22 @@ def test_docx_tables_are_read_row_by_row(tmp_path: Path) -> None:
     assert read_text(path) == "一、重点项目\n项目 责任单位\n成自高铁 市发展改革委"
 
 
+def test_docx_merged_cells_are_read_once_and_nested_tables_are_read(tmp_path: Path) -> None:
+    """python-docx gives a merged cell once per grid column and row it spans, and a cell's `.text`
+    leaves out the tables inside it."""
+    docx = DocxDocument()
+    table = docx.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "二、重点项目"
+    for column, text in enumerate(("1.成自高铁", "2.内自快速通道")):
+        table.cell(1 + column, 0).text = text
+    table.cell(1, 1).merge(table.cell(2, 1)).text = "市发展改革委"
+    inner = table.cell(1, 2).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "2023年", "开工"
+    path = tmp_path / "merged.docx"
+    docx.save(path)
+    assert read_text(path) == "二、重点项目\n1.成自高铁 市发展改革委 2023年 开工\n2.内自快速通道"
+
+
 # -- PDF ------------------------------------------------------------------------------------------------
 
 
@@ -288,7 +304,8 @@ def test_a_pdf_whose_font_encoding_cannot_be_decoded_is_refused(plan_font: Path,
     with pytest.raises(IngestError) as error:
         read_text(path)
     assert str(error.value) == (
-        "cff.pdf: the PDF's text cannot be decoded (its fonts use an encoding this reader does not support)"
+        "cff.pdf: the PDF's text cannot be decoded (its fonts use an encoding this reader does not support); "
+        "save it as DOCX or text and ingest that"
     )
 
 
@@ -340,18 +357,18 @@ def test_a_small_generated_pdf_is_read(tmp_path: Path) -> None:
 
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
-    assert refusal(tmp_path / "empty.txt") == "empty.txt: the file is empty"
+    assert refusal(tmp_path / "empty.txt") == "empty.txt: the file is empty; nothing to index"
 
 
 def test_a_file_of_white_space_is_refused(tmp_path: Path) -> None:
     (tmp_path / "blank.txt").write_text(" \n\t\n\u3000\n", "utf-8")
-    assert refusal(tmp_path / "blank.txt") == "blank.txt: no text found in the file"
+    assert refusal(tmp_path / "blank.txt") == "blank.txt: the file holds only white space; nothing to index"
 
 
 @pytest.mark.parametrize("data", [bytes(range(256)) * 40, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(4000)])
 def test_a_binary_file_is_refused(tmp_path: Path, data: bytes) -> None:
     (tmp_path / "image.txt").write_bytes(data)
-    assert refusal(tmp_path / "image.txt") == "image.txt: this looks like a binary file, not text"
+    assert refusal(tmp_path / "image.txt") == "image.txt: this looks like a binary file, not text; check the file type"
 
 
 @pytest.mark.parametrize(("name", "shown"), [("table.xlsx", ".xlsx"), ("README", "(none)")])
@@ -363,23 +380,37 @@ def test_an_unsupported_file_type_is_refused(tmp_path: Path, name: str, shown: s
 
 
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
-    assert refusal(tmp_path / "gone.txt") == "gone.txt: no such file"
+    assert refusal(tmp_path / "gone.txt") == "gone.txt: no such file; check the path"
 
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit_as_configured(tmp_path: Path) -> None:
     limits = make_settings(tmp_path, ingest={"max_file_mb": 1}).ingest.limits
     (tmp_path / "big.txt").write_bytes("一".encode("utf-8") * 400_000)  # 1.2 MB = 1.14 MiB
-    assert refusal(tmp_path / "big.txt", limits) == "big.txt: 1.1 MB is over the 1 MB limit"
+    assert refusal(tmp_path / "big.txt", limits) == (
+        "big.txt: 1.1 MB is over the 1 MB limit; split the file or raise PLANQA_INGEST__MAX_FILE_MB"
+    )
 
 
 def test_a_file_with_too_many_characters_is_refused(tmp_path: Path) -> None:
     (tmp_path / "long.txt").write_text("一二三" * 100, "utf-8")
-    assert refusal(tmp_path / "long.txt", Limits(max_chars=200)) == "long.txt: 300 characters is over the 200 limit"
+    assert refusal(tmp_path / "long.txt", Limits(max_chars=200)) == (
+        "long.txt: 300 characters is over the 200 limit; split the file or raise PLANQA_INGEST__MAX_CHARS"
+    )
 
 
-def test_a_broken_pdf_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "broken.pdf").write_bytes(pdf_bytes([page_text("text")])[:60])
-    assert refusal(tmp_path / "broken.pdf") == "broken.pdf: the PDF is broken or unreadable (PdfStreamError)"
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (pdf_bytes([page_text("text")])[:60], "the PDF is cut short (no end-of-file marker); download or export it again"),
+        (
+            b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n",  # complete, but nothing inside is a PDF
+            "the PDF is broken or unreadable (PdfReadError); open and save it again, then ingest the copy",
+        ),
+    ],
+)
+def test_a_broken_pdf_is_refused(tmp_path: Path, data: bytes, message: str) -> None:
+    (tmp_path / "broken.pdf").write_bytes(data)
+    assert refusal(tmp_path / "broken.pdf") == f"broken.pdf: {message}"
 
 
 @pytest.mark.parametrize(
@@ -396,12 +427,16 @@ def test_a_broken_docx_is_refused(tmp_path: Path, data: bytes | None, reason: st
             archive.writestr("notes.txt", "not a document")
         data = buffer.getvalue()
     (tmp_path / "broken.docx").write_bytes(data)
-    assert refusal(tmp_path / "broken.docx") == f"broken.docx: the DOCX is broken or unreadable ({reason})"
+    assert refusal(tmp_path / "broken.docx") == (
+        f"broken.docx: the DOCX is broken or unreadable ({reason}); open and save it again in Word, then ingest the copy"
+    )
 
 
 def test_a_pdf_over_the_page_limit_is_refused(tmp_path: Path) -> None:
     (tmp_path / "pages.pdf").write_bytes(pdf_bytes([page_text(f"page {n}") for n in (1, 2, 3)]))
-    assert refusal(tmp_path / "pages.pdf", Limits(max_pages=2)) == "pages.pdf: 3 pages is over the 2-page limit"
+    assert refusal(tmp_path / "pages.pdf", Limits(max_pages=2)) == (
+        "pages.pdf: 3 pages is over the 2-page limit; split the PDF or raise PLANQA_INGEST__MAX_PAGES"
+    )
 
 
 def test_a_pdf_that_parses_too_long_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
@@ -409,12 +444,12 @@ def test_a_pdf_that_parses_too_long_is_stopped_at_the_time_limit(tmp_path: Path)
     (tmp_path / "slow.pdf").write_bytes(pdf_bytes([b"BT /F1 12 Tf " + b"1 0 Td (a) Tj " * 200_000 + b"ET"]))
     started = time.monotonic()
     message = refusal(tmp_path / "slow.pdf", Limits(timeout_s=2))
-    assert message == "slow.pdf: parsing took longer than 2 s and was stopped"
+    assert message == "slow.pdf: parsing took longer than 2 s and was stopped; split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S"
     assert time.monotonic() - started < 8
     assert multiprocessing.active_children() == []
 
 
 def test_parse_file_raises_the_loaders_error(rules: CleaningRules, tmp_path: Path) -> None:
     (tmp_path / "empty.html").write_bytes(b"")
-    with pytest.raises(IngestError, match=r"^empty\.html: the file is empty$"):
+    with pytest.raises(IngestError, match=r"^empty\.html: the file is empty; nothing to index$"):
         parse_file(tmp_path / "empty.html", rules, MAX_TOKENS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from conftest import PLANS, make_settings
+from conftest import PLANS, make_settings, serving
 from rag.api import PlanQA
 from rag.records import REFUSAL
 from rag.settings import PROJECT_DIR, AppSettings
@@ -34,10 +33,6 @@ ANSWER_FIELDS = {"question", "answer", "refused", "citations", "retrieved", "uns
 CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text", "quote"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +50,8 @@ def app_planqa(app_home: Path) -> PlanQA:
 
 @pytest.fixture(scope="module")
 def app_url(app_planqa: PlanQA) -> Iterator[str]:
-    app = build_app(app_planqa)
-    app.launch(**launch_options(app_planqa.settings, server_port=free_port(), prevent_thread_lock=True))
-    try:
-        yield app.local_url
-    finally:
-        app.close()
+    with serving(app_planqa) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +167,7 @@ def test_a_file_that_cannot_be_parsed_is_reported_and_not_kept(app_planqa: PlanQ
     empty = tmp_path / "empty-plan.txt"
     empty.write_bytes(b"")
     kind, message = upload(app_planqa, str(empty), None)
-    assert (kind, message) == ("error", "无法索引 empty-plan.txt：empty-plan.txt: the file is empty")
+    assert (kind, message) == ("error", "无法索引 empty-plan.txt：empty-plan.txt: the file is empty; nothing to index")
     assert not (app_planqa.settings.uploads_dir / "empty-plan.txt").exists()
 
 

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import struct
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import PROJECT, make_settings
+from conftest import PROJECT, free_port, make_settings
 from fake_openai_server import FakeOpenAIServer
 from rag.api import PlanQA
 from rag.keyword import tokenize
@@ -61,10 +60,6 @@ NEW_PLAN = f"""{NEW_PLAN_TITLE}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(app_planqa: PlanQA, **kwargs) -> tuple[object, str]:

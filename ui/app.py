@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
+from rag.llm import LLMError
 from rag.question import QuestionError
 from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
@@ -26,7 +27,7 @@ from ui.verify import build_verify_tab
 STYLE_FILE = Path(__file__).with_name("style.css")
 TITLE = "PlanQA 规划文件问答"
 READERS = 4  # questions and searches answered at once (PlanQA is thread-safe; CPU-bound beyond this)
-QUEUE_SIZE = 64  # requests waiting beyond this are turned away with a message instead of piling up
+QUEUE_SIZE = 64  # requests waiting beyond this are turned away (503) instead of piling up; tests/test_load.py sends 20 at once
 # Local fonts only: the default theme asks Google Fonts, which an offline machine cannot reach.
 FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif")
 MONO_FONTS = ("Noto Sans Mono CJK SC", "ui-monospace", "monospace")
@@ -54,10 +55,11 @@ def theme() -> gr.themes.Base:
 
 
 def ask_json(planqa: PlanQA, question: str) -> dict[str, Any]:
-    """The `ask --json` object for a question; a bad question is an error with its reason."""
+    """The `ask --json` object for a question; a bad question, or a model endpoint that failed, is an
+    error with its reason (never a stack trace)."""
     try:
         return planqa.ask(question).to_json()
-    except (QuestionError, UnknownDocument) as error:
+    except (QuestionError, UnknownDocument, LLMError) as error:
         raise gr.Error(str(error)) from None
 
 

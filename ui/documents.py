@@ -8,9 +8,10 @@ opened to the network without a password cannot be filled or emptied by stranger
 from __future__ import annotations
 
 import hmac
+import re
 import shutil
-import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,9 @@ WRONG_PASSWORD_DELAY_S = 1.0  # slows guessing; a person barely notices
 WRITES_OFF = "上传和删除已停用：本应用对网络开放且未设置管理密码。设置 PLANQA_APP__PASSWORD 后重启即可启用。"
 WRONG_PASSWORD = "管理密码不正确，未执行任何操作。"
 SAME_KIND = {".markdown": ".md", ".htm": ".html"}  # named once in the upload hint
+MAX_NAME_BYTES = 180  # of a kept upload's name: under every file system's 255 (CJK takes 3 bytes a character)
+MAX_SUFFIX_CHARS = 10
+_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
 Access = Literal["open", "password", "off"]
 ProgressFn = Callable[[float, str], None]
 
@@ -79,7 +83,8 @@ def document_rows(planqa: PlanQA) -> list[dict[str, Any]]:
 
 
 def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress: ProgressFn | None = None) -> Outcome:
-    """Check, keep (in the uploads folder) and ingest one file; an outcome in words for every case."""
+    """Check, keep (in the uploads folder) and ingest one file; an outcome in words for every case.
+    The kept copy never replaces a file already there, nor a document of the same id."""
     settings = planqa.settings
     try:
         authorise(settings, password)
@@ -88,52 +93,74 @@ def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress
     if not file_path:
         return Outcome("warn", "请先选择要上传的文件。")
     source = Path(file_path)
-    name = source.name.lstrip(".")
-    if refusal := _refuse(settings, source, name):
+    if not source.is_file():  # also a path holding a NUL, which the OS cannot open
+        return Outcome("error", "找不到上传的文件，请重新选择后再试。")
+    name = stored_name(source.name)
+    if refusal := _refuse(planqa, source, name):
         return refusal
     target = settings.uploads_dir / name
-    with tempfile.TemporaryDirectory() as spare:
-        backup = Path(spare) / name
-        if target.exists():  # an update: the old original comes back if the new one fails
-            shutil.copy2(target, backup)
-        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        try:
-            report = planqa.ingest([target], progress=_ingest_progress(progress))
-        except WriterBusy as error:
-            _restore(target, backup)
-            return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
-        except IngestError as error:
-            _restore(target, backup)
-            return Outcome("error", f"无法索引 {name}：{error}")
-        row = report.files[0]
-        if row.status == "failed":
-            _restore(target, backup)
-            return Outcome("error", f"无法索引 {name}：{row.error}")
+    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(source, "rb") as original, open(target, "xb") as kept:  # "x": never overwrite
+            shutil.copyfileobj(original, kept)
+    except FileExistsError:
+        return Outcome("error", f"已有同名文件 {name}，为免覆盖，未上传。请改名后再上传。")
+    try:
+        report = planqa.ingest([target], progress=_ingest_progress(progress))
+    except WriterBusy as error:
+        target.unlink(missing_ok=True)
+        return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
+    except IngestError as error:
+        target.unlink(missing_ok=True)
+        return Outcome("error", f"无法索引 {name}：{error}")
+    row = report.files[0]
+    if row.status == "failed":
+        target.unlink(missing_ok=True)
+        return Outcome("error", f"无法索引 {name}：{row.error}")
     if row.status == "unchanged":
         return Outcome("info", f"{name} 已在索引中，内容没有变化。")
-    verb = "已更新" if row.status == "updated" else "已索引"
-    return Outcome("ok", f"{verb}《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。")
+    return Outcome("ok", f"已索引《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。")
 
 
-def _refuse(settings: Settings, source: Path, name: str) -> Outcome | None:
-    """Why a file may not be uploaded (type, size, a bundled plan's name), or None."""
-    suffix = source.suffix.lower()
+def stored_name(name: str) -> str:
+    """The name an upload is kept under: its last path part (after / or \\), without control
+    characters or characters Windows forbids, not hidden (no leading dot), and short enough for any
+    file system (`MAX_NAME_BYTES` of UTF-8). `..\\evil.txt` → `evil.txt`."""
+    name = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
+    name = _UNSAFE_NAME_CHARS.sub("_", name).rstrip(" .")  # Windows drops trailing dots and spaces
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = (dot + suffix)[:MAX_SUFFIX_CHARS]
+    budget = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.strip(" ._").encode()[:budget].decode(errors="ignore").strip(" ._") or "upload"
+    return stem + suffix
+
+
+def _refuse(planqa: PlanQA, source: Path, name: str) -> Outcome | None:
+    """Why a file may not be uploaded (type, size, the name of a bundled plan or of a document
+    already indexed), or None."""
+    settings = planqa.settings
+    suffix = Path(name).suffix.lower()
     if suffix not in settings.ingest.extensions:
         return Outcome("error", f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。")
     size_mb = source.stat().st_size / (1024 * 1024)
     if size_mb > settings.app.max_upload_mb:
-        return Outcome("error", f"文件过大：{size_mb:.1f} MB，上限 {settings.app.max_upload_mb:g} MB。")
-    if (settings.plans_dir / name).exists():  # same doc id as a bundled plan: a rebuild would ingest both
+        return Outcome("error", f"文件过大：{size_mb:.2f} MB，上限 {settings.app.max_upload_mb:g} MB。")
+    existing = planqa.document_for_file(name)
+    bundled = (settings.plans_dir / name).exists() or (existing is not None and (settings.plans_dir / existing.doc_file).exists())
+    if bundled:  # same doc id as a bundled plan: it would replace it, and a rebuild would ingest both
         return Outcome("error", f"{name} 与内置规划文件同名，请改名后再上传。")
+    if existing is not None:
+        kept = settings.uploads_dir / existing.doc_file
+        if existing.doc_file == name and kept.is_file() and kept.read_bytes() == source.read_bytes():
+            return Outcome("info", f"{name} 已在索引中，内容没有变化。")
+        return Outcome(
+            "error",
+            f"已有同名文件 {existing.doc_file}（《{existing.title}》），为免覆盖，未上传。"
+            f"要替换它，请先删除《{existing.title}》再上传；要同时保留，请改名后再上传。",
+        )
     return None
-
-
-def _restore(target: Path, backup: Path) -> None:
-    if backup.exists():
-        shutil.copy2(backup, target)
-    else:
-        target.unlink(missing_ok=True)
 
 
 def _ingest_progress(progress: ProgressFn | None) -> Callable[[str, int, int], None] | None:
