@@ -89,6 +89,7 @@ class PlanQA:
     def search(self, query: str, *, k: int | None = None, doc: str | None = None, mode: str = "hybrid") -> list[Hit]:
         """The top `k` articles for a query (hybrid, keyword or dense), read as `ask` reads questions
         (typos mended, plan terms added, a named document taken as the filter); `doc` sets the filter."""
+        query = check_question(query, self.settings.answer.max_question_chars)
         with self.index.reading():
             parsed = self.reader.read(query)
             if doc:
@@ -97,7 +98,9 @@ class PlanQA:
 
     def compare(self, topic: str, docs: list[str], *, k: int = 3) -> dict[str, list[Hit]]:
         """The best-matching articles of each document on a topic, for side-by-side reading."""
-        return {doc_id: self.retriever.search(topic, k, (doc_id,)) for doc in docs for doc_id in self.resolve_documents(doc)}
+        topic = check_question(topic, self.settings.answer.max_question_chars)
+        with self.index.reading():
+            return {doc_id: self.retriever.search(topic, k, (doc_id,)) for doc in docs for doc_id in self.resolve_documents(doc)}
 
     # -- documents ------------------------------------------------------------------------------
     def documents(self) -> list[Document]:

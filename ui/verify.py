@@ -10,6 +10,7 @@ import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
 from rag.keyword import tokenize
+from rag.question import QuestionError
 from ui import render
 
 ALL_DOCUMENTS = "全部文件"
@@ -82,7 +83,7 @@ def search(planqa: PlanQA, query: str, mode: str, doc_id: str, k: float) -> tupl
         return render.notice("请输入要检索的词句。", "warn"), ""
     try:
         hits = planqa.search(query, k=int(k), doc=doc_id or None, mode=mode)
-    except UnknownDocument as error:
+    except (QuestionError, UnknownDocument) as error:
         return render.notice(str(error), "error"), ""
     scope = next((title for title, value in document_choices(planqa) if value == doc_id), ALL_DOCUMENTS)
     terms = tokenize(query, planqa.settings.retrieval.tokenizer)
@@ -112,7 +113,10 @@ def compare(planqa: PlanQA, topic: str, doc_a: str, doc_b: str) -> tuple[str, st
         return render.notice("请输入要对照的主题。", "warn"), ""
     if not doc_a or not doc_b:
         return render.notice("请选择两份文件。", "warn"), ""
-    found = planqa.compare(topic, [doc_a, doc_b], k=COMPARE_K)
+    try:
+        found = planqa.compare(topic, [doc_a, doc_b], k=COMPARE_K)
+    except (QuestionError, UnknownDocument) as error:
+        return render.notice(str(error), "error"), ""
     terms = tokenize(topic, planqa.settings.retrieval.tokenizer)
     titles = dict((value, title) for title, value in document_choices(planqa))
     columns = []
