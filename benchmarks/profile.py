@@ -20,7 +20,7 @@ ASK_STAGES = (
     ("catalogue check", "rag.index", "Index.catalogue"),
     ("read question", "rag.question", "QuestionReader.read"),
     ("read question: document names", "rag.lookup", "DocumentNames._candidates"),
-    ("read question: words in the plans", "rag.question", "CorpusIndex.__contains__"),
+    ("read question: words in the plans", "rag.corpus", "CorpusIndex.__contains__"),
     ("fusion + hits", "rag.retrieve", "HybridRetriever.search"),
     ("bm25 ranking", "rag.retrieve", "HybridRetriever.keyword_ranking"),
     ("dense ranking (median of sample)", "rag.retrieve", "HybridRetriever.dense_ranking"),
@@ -42,7 +42,7 @@ CATALOGUE_STAGES = (
     ("bm25 index: jieba tokenize", "rag.keyword", "tokenize"),
     ("bm25 index: han bigrams", "rag.keyword", "han_bigrams"),
     ("question reader (built after the catalogue)", "rag.question", "QuestionReader.__init__"),
-    ("question reader: corpus index", "rag.question", "CorpusIndex.__init__"),
+    ("question reader: corpus index", "rag.corpus", "CorpusIndex.__init__"),
     ("question reader: document names", "rag.lookup", "DocumentNames.__init__"),
 )
 

@@ -36,11 +36,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(planqa: PlanQA) -> Iterator[str]:
-    """The app over `planqa` on a free loopback port, served from background threads; yields its URL."""
+def serving(planqa: PlanQA, **build_options) -> Iterator[str]:
+    """The app over `planqa` (`build_options` go to `build_app`) on a free loopback port, served from
+    background threads; yields its URL."""
     from ui.app import build_app, launch_options
 
-    app = build_app(planqa)
+    app = build_app(planqa, **build_options)
     app.launch(**launch_options(planqa.settings, server_port=free_port(), prevent_thread_lock=True))
     try:
         yield app.local_url
@@ -78,9 +79,12 @@ def planqa(built_settings: Settings) -> PlanQA:
     return PlanQA(built_settings, build=False)
 
 
+def copy_home(built_home: Path, folder: Path) -> Path:
+    """A writable copy of the built index in `folder`, for tests that upload or delete."""
+    return Path(shutil.copytree(built_home, folder / "home-copy"))
+
+
 @pytest.fixture
 def home_copy(built_home: Path, tmp_path: Path) -> Path:
-    """A writable copy of the built index, for tests that upload or delete."""
-    copy = tmp_path / "home-copy"
-    shutil.copytree(built_home, copy)
-    return copy
+    """A writable copy of the built index, per test."""
+    return copy_home(built_home, tmp_path)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import PROJECT, make_settings, serving
+from conftest import PROJECT, copy_home, make_settings, serving
 from rag.api import PlanQA
 from ui.chat import EXAMPLES
 from ui.documents import delete, upload
@@ -143,9 +142,7 @@ class Counter:
 @pytest.fixture(scope="module")
 def load_planqa(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
     """PlanQA over a writable copy of the built index (this module uploads and deletes)."""
-    home = tmp_path_factory.mktemp("load") / "home"
-    shutil.copytree(built_home, home)
-    return PlanQA(make_settings(home), build=False)
+    return PlanQA(make_settings(copy_home(built_home, tmp_path_factory.mktemp("load"))), build=False)
 
 
 @pytest.fixture(scope="module")

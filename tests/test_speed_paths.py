@@ -16,7 +16,7 @@ import pytest
 from ingest.records import Article, Document
 from rag.embeddings import E5Embeddings
 from rag.lookup import MIN_FUZZY_NAME, DocumentNames, names_for, normalise
-from rag.question import CorpusIndex
+from rag.corpus import CorpusIndex
 from rag.retrieve import top_positive
 from rag.store import ArticleStore
 from test_chroma_server import CHROMA, chroma_url  # noqa: F401 - the server fixture, reused

@@ -17,7 +17,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from conftest import PLANS, make_settings, serving
+from conftest import PLANS, copy_home, make_settings, serving
 from rag.api import PlanQA
 from rag.records import REFUSAL
 from rag.settings import PROJECT_DIR, AppSettings
@@ -38,9 +38,7 @@ CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text"
 @pytest.fixture(scope="module")
 def app_home(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A writable copy of the built index for this module's app."""
-    home = tmp_path_factory.mktemp("ui-api") / "home"
-    shutil.copytree(built_home, home)
-    return home
+    return copy_home(built_home, tmp_path_factory.mktemp("ui-api"))
 
 
 @pytest.fixture(scope="module")

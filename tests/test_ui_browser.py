@@ -23,14 +23,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import PROJECT, free_port, make_settings
+from conftest import PROJECT, copy_home, make_settings, serving
 from fake_openai_server import FakeOpenAIServer
 from rag.api import PlanQA
 from rag.keyword import tokenize
 from rag.records import REFUSAL
 from rag.settings import AnswerSettings, AppSettings, LLMSettings
 from ui import render
-from ui.app import build_app, launch_options
 from ui.chat import SEARCHING
 from ui.documents import WRONG_PASSWORD
 from ui.evaltab import NO_REPORT
@@ -62,19 +61,11 @@ NEW_PLAN = f"""{NEW_PLAN_TITLE}
 
 
 
-def start(app_planqa: PlanQA, **kwargs) -> tuple[object, str]:
-    app = build_app(app_planqa, **kwargs)
-    app.launch(**launch_options(app_planqa.settings, server_port=free_port(), prevent_thread_lock=True))
-    return app, app.local_url
-
-
 # -- the apps under test -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def home(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A writable copy of the built index (the session's `home_copy` is per test)."""
-    copy = tmp_path_factory.mktemp("ui-browser") / "home"
-    shutil.copytree(built_home, copy)
-    return copy
+    return copy_home(built_home, tmp_path_factory.mktemp("ui-browser"))
 
 
 @pytest.fixture(scope="module")
@@ -105,18 +96,16 @@ def eval_command(home: Path, reports: Path, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="module")
 def app_url(app_planqa: PlanQA, reports: Path, eval_command: list[str]) -> Iterator[str]:
-    app, url = start(app_planqa, reports_dir=reports, eval_command=eval_command)
-    yield url
-    app.close()
+    with serving(app_planqa, reports_dir=reports, eval_command=eval_command) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def guarded_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
     """The same index behind an app with a password configured."""
     settings = make_settings(app_planqa.settings.home, app=AppSettings(password=PASSWORD))
-    app, url = start(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports)
-    yield url
-    app.close()
+    with serving(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports) as url:
+        yield url
 
 
 def invent_a_sentence(body: dict) -> str:
@@ -133,9 +122,8 @@ def llm_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
         settings = make_settings(
             app_planqa.settings.home, answer=AnswerSettings(mode="llm"), llm=LLMSettings(base_url=server.base_url, model="fake-qwen")
         )
-        app, url = start(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports)
-        yield url
-        app.close()
+        with serving(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")
