@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh requirements.txt
-exec .venv/bin/python -m rag serve "$@"
+exec .venv/bin/python -m ui "$@"

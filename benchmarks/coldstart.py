@@ -25,11 +25,11 @@ CHILD = r"""
 import json, sys, time
 stamps = [time.time()]
 from rag.api import PlanQA
-from rag.index import Index
+from rag.store.library import Library
 from rag.settings import Settings
 stamps.append(time.time())
 settings = Settings()
-index = Index(settings)
+index = Library(settings)
 stamps.append(time.time())
 index.embeddings
 stamps.append(time.time())

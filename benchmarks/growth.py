@@ -112,7 +112,7 @@ def one_more_document(planqa, copy: int = NEW_COPY) -> dict:
     import numpy as np
 
     from benchmarks.synthetic import NOISE_SIGMA, noisy, vary
-    from rag.store import make_client
+    from rag.store.chroma import make_client
 
     catalogue = planqa.index.catalogue()
     document = catalogue.documents_by_id.get(WRITE_SOURCE) or next(d for d in catalogue.documents if "-syn" not in d.doc_id)

@@ -1,7 +1,7 @@
 """Ingest throughput against its floor: pure passage embedding of the same texts.
 
-The plans are parsed once to get exactly the texts ingest embeds (`rag.index.index_text`); those
-are embedded in the product's batches before and after a real `Index.ingest` into a throwaway
+The plans are parsed once to get exactly the texts ingest embeds (`rag.store.catalogue.index_text`); those
+are embedded in the product's batches before and after a real `Library.ingest` into a throwaway
 PLANQA_HOME, and ingest's chunks per second is divided by embedding's (the mean of the two).
 A ratio near 1 means ingest is as fast as the model allows; the breakdown says where the rest goes.
 Because the two pure runs and the ingest see different load on a shared machine, the ingest's wall
@@ -29,11 +29,12 @@ def measure(home: Path, files: list[Path]) -> dict:
     """Ingest `files` into a fresh `home`, between two runs of pure passage embedding."""
     from ingest.clean import CleaningRules
     from ingest.pipeline import parse_file
-    from rag.index import Index, index_text
+    from rag.store.library import Library
+    from rag.store.catalogue import index_text
     from rag.settings import Settings
 
     settings = Settings(_env_file=None, home=fresh_dir(home))
-    index = Index(settings)
+    index = Library(settings)
     rules = CleaningRules.load(settings.ingest.rules_file)
     articles = [
         a for path in files for a in parse_file(path, rules, settings.ingest.max_chunk_tokens, settings.ingest.limits)[1]

@@ -22,10 +22,10 @@ BAR_P50_X = 2.0  # the team's bar: end-to-end p50 under 2x one query embedding
 
 
 def forget_queries(embeddings) -> None:
-    """Empty the product's query-embedding cache (rag/embeddings.py keeps it in `_cache`)."""
+    """Empty the product's query-embedding cache (rag/search/embeddings.py keeps it in `_cache`)."""
     cache = getattr(embeddings, "_cache", None)
     if cache is None:
-        raise RuntimeError("rag.embeddings no longer keeps `_cache`: update benchmarks/latency.py")
+        raise RuntimeError("rag.search.embeddings no longer keeps `_cache`: update benchmarks/latency.py")
     with embeddings._lock:
         cache.clear()
 

@@ -17,40 +17,40 @@ from dataclasses import dataclass, field
 
 # (label, module, attribute path): what `ask` does, step by step.
 ASK_STAGES = (
-    ("catalogue check", "rag.index", "Index.catalogue"),
-    ("read question", "rag.question", "QuestionReader.read"),
-    ("read question: document names", "rag.lookup", "DocumentNames._candidates"),
-    ("read question: words in the plans", "rag.corpus", "CorpusIndex.__contains__"),
-    ("fusion + hits", "rag.retrieve", "HybridRetriever.search"),
-    ("bm25 ranking", "rag.retrieve", "HybridRetriever.keyword_ranking"),
-    ("dense ranking (median of sample)", "rag.retrieve", "HybridRetriever.dense_ranking"),
-    ("query embedding", "rag.embeddings", "VectorEmbeddings.query_vector"),
-    ("chroma nearest", "rag.store", "ArticleStore.nearest"),
-    ("chroma version", "rag.store", "ArticleStore.version"),
+    ("catalogue check", "rag.store.library", "Library.catalogue"),
+    ("read question", "rag.query.reader", "QuestionReader.read"),
+    ("read question: document names", "rag.query.names", "DocumentNames._candidates"),
+    ("read question: words in the plans", "rag.store.phrases", "PhraseLookup.__contains__"),
+    ("fusion + hits", "rag.search.hybrid", "HybridSearch.search"),
+    ("bm25 ranking", "rag.search.hybrid", "HybridSearch.keyword_ranking"),
+    ("dense ranking (median of sample)", "rag.search.hybrid", "HybridSearch.dense_ranking"),
+    ("query embedding", "rag.search.embeddings", "VectorEmbeddings.query_vector"),
+    ("chroma nearest", "rag.store.chroma", "ArticleStore.nearest"),
+    ("chroma version", "rag.store.chroma", "ArticleStore.version"),
     ("direct lookups", "rag.api", "metadata_answer"),
     ("direct lookups", "rag.api", "clause_answer"),
-    ("extractive answer", "rag.extractive", "ExtractiveAnswerer.answer"),
+    ("extractive answer", "rag.answer.extractive", "ExtractiveAnswerer.answer"),
     ("verify claims", "rag.api", "unsupported_claims"),
 )
 
 # What building the catalogue (first question after start or after a write) does.
 CATALOGUE_STAGES = (
-    ("chroma get articles", "rag.store", "ArticleStore.articles"),
-    ("chroma get documents", "rag.store", "ArticleStore.documents"),
-    ("chroma sample vectors", "rag.store", "ArticleStore.sample_vectors"),
-    ("bm25 index: bm25s + counting", "rag.keyword", "KeywordIndex.__init__"),
-    ("bm25 index: jieba tokenize", "rag.keyword", "tokenize"),
-    ("bm25 index: han bigrams", "rag.keyword", "han_bigrams"),
-    ("question reader (built after the catalogue)", "rag.question", "QuestionReader.__init__"),
-    ("question reader: corpus index", "rag.corpus", "CorpusIndex.__init__"),
-    ("question reader: document names", "rag.lookup", "DocumentNames.__init__"),
+    ("chroma get articles", "rag.store.chroma", "ArticleStore.articles"),
+    ("chroma get documents", "rag.store.chroma", "ArticleStore.documents"),
+    ("chroma sample vectors", "rag.store.chroma", "ArticleStore.sample_vectors"),
+    ("bm25 index: bm25s + counting", "rag.search.keyword", "KeywordSearch.__init__"),
+    ("bm25 index: jieba tokenize", "rag.search.keyword", "tokenize"),
+    ("bm25 index: han bigrams", "rag.search.keyword", "han_bigrams"),
+    ("question reader (built after the catalogue)", "rag.query.reader", "QuestionReader.__init__"),
+    ("question reader: corpus index", "rag.store.phrases", "PhraseLookup.__init__"),
+    ("question reader: document names", "rag.query.names", "DocumentNames.__init__"),
 )
 
 INGEST_STAGES = (
-    ("hash + lookup", "rag.store", "ArticleStore.document_hash"),
-    ("parse (clean, structure, tokens)", "rag.index", "parse_file"),
-    ("passage embedding", "rag.embeddings", "VectorEmbeddings.passage_vectors"),
-    ("chroma write", "rag.store", "ArticleStore.replace_document"),
+    ("hash + lookup", "rag.store.chroma", "ArticleStore.document_hash"),
+    ("parse (clean, structure, tokens)", "rag.store.library", "parse_file"),
+    ("passage embedding", "rag.search.embeddings", "VectorEmbeddings.passage_vectors"),
+    ("chroma write", "rag.store.chroma", "ArticleStore.replace_document"),
 )
 
 

@@ -138,7 +138,7 @@ def _ingest(args: argparse.Namespace, base: Path, built: dict | None, summary: d
 
 def _latency(args: argparse.Namespace, base: Path, built: dict | None, summary: dict) -> dict:
     from rag.api import PlanQA
-    from rag.index import index_text
+    from rag.store.catalogue import index_text
     from rag.settings import Settings
 
     asked = questions(limit=args.questions)

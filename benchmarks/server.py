@@ -38,9 +38,9 @@ class TableEmbeddings:
 
 def vector_table(base_home: Path) -> dict[str, np.ndarray]:
     """index_text(article) → its vector, from a built index of the bundled plans."""
-    from rag.index import index_text
+    from rag.store.catalogue import index_text
     from rag.settings import Settings
-    from rag.store import ArticleStore, make_client
+    from rag.store.chroma import ArticleStore, make_client
 
     settings = Settings(_env_file=None, home=base_home)
     client = make_client(settings)
@@ -57,9 +57,9 @@ def _settings(home: Path, url: str = ""):
 
 
 def _ingest(settings, table: dict[str, np.ndarray], profile, bucket: str) -> float:
-    from rag.index import Index
+    from rag.store.library import Library
 
-    index = Index(settings)
+    index = Library(settings)
     index.embeddings = TableEmbeddings(index.embeddings, table)
     profile.bucket = bucket
     report = index.ingest([PLANS], reset=True)
@@ -69,9 +69,9 @@ def _ingest(settings, table: dict[str, np.ndarray], profile, bucket: str) -> flo
 
 
 def _catalogue_seconds(settings) -> float:
-    from rag.index import Index
+    from rag.store.library import Library
 
-    index = Index(settings)
+    index = Library(settings)
     started = time.perf_counter()
     index.catalogue()
     return time.perf_counter() - started

@@ -149,7 +149,7 @@ def vary(document, articles, copy: int):
 def read_source(source_home: Path):
     """The real documents, their articles (reading order) and vectors, from a built PLANQA_HOME."""
     from rag.settings import Settings
-    from rag.store import ArticleStore, make_client
+    from rag.store.chroma import ArticleStore, make_client
 
     settings = Settings(_env_file=None, home=source_home)
     client = make_client(settings)
@@ -229,7 +229,7 @@ class BufferedCollection:
 def build(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA, chroma_url: str = "") -> dict:
     """Write a synthetic index of exactly `size` chunks into `home` (or a Chroma server)."""
     from rag.settings import Settings
-    from rag.store import ArticleStore, make_client
+    from rag.store.chroma import ArticleStore, make_client
 
     started = time.perf_counter()
     source = read_source(source_home)
@@ -272,7 +272,7 @@ MARKER = "synthetic.json"
 def source_version(source_home: Path) -> int:
     """The source index's version (changed by every write): a rebuilt source means a new corpus."""
     from rag.settings import Settings
-    from rag.store import ArticleStore, make_client
+    from rag.store.chroma import ArticleStore, make_client
 
     settings = Settings(_env_file=None, home=source_home)
     return ArticleStore(make_client(settings), settings.collection_name).version()

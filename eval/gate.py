@@ -1,14 +1,23 @@
 """Bars a run must clear: `--fail-under metric=value` (for metrics where higher is better),
-`--fail-over metric=value` (lower is better), or a file of them (`eval/gate.toml`):
+`--fail-over metric=value` (lower is better), or a file of them (`eval/gate.toml`) with one table
+per dataset, named as you like:
 
-    [min]              # fail when the metric is below the bar
+    [dev]
+    dataset = "qa.jsonl"       # the Q/A file, relative to the gate file
+    [dev.min]                  # fail when the metric is below the bar
     "hit@1" = 0.85
-    [max]              # fail when the metric is above the bar
+    [dev.max]                  # fail when the metric is above the bar
     false_refusal_rate = 0.05
+
+A dataset's table may also name `documents = "folder"` (relative to the gate file): the corpus its
+questions are about, when that is not the bundled plans; the test suite indexes it for that table
+(`python -m eval` uses the index of its --home). Bare [min] and [max] tables at the top of a file
+apply to every dataset. `python -m eval --gate FILE` checks the bars of the dataset it evaluates.
 
 A bar on the wrong side of its metric (`--fail-under false_refusal_rate=…`) is an error rather than a
 gate that always passes. A metric the dataset leaves undefined (no unanswerable items: no refusal
-accuracy) fails its bar: a gate must not pass by having nothing to measure.
+accuracy) fails its bar, and so does a dataset the gate file has no bars for: a gate must not pass by
+having nothing to measure.
 """
 
 from __future__ import annotations
@@ -83,17 +92,63 @@ def parse_bar(text: str, op: str = MIN) -> Bar:
     return make_bar(metric.strip(), value, op)
 
 
-def load_gate(path: Path) -> list[Bar]:
-    """The bars of a gate file ([min] and [max] tables of metric = value)."""
+@dataclass(frozen=True)
+class GateSection:
+    """The bars of one dataset (`dataset` None: bare [min]/[max] tables, for every dataset)."""
+
+    name: str
+    dataset: Path | None
+    bars: tuple[Bar, ...]
+    documents: Path | None = None  # the corpus the questions are about; None: the bundled plans
+
+
+_SECTION_KEYS = {"dataset", "documents", MIN, MAX}
+
+
+def _bars(table: dict, where: str) -> tuple[Bar, ...]:
+    for op in (MIN, MAX):
+        if not isinstance(table.get(op, {}), dict):
+            raise GateError(f"{where}: {op} must be a table of metric = value")
+    return tuple(make_bar(metric, value, op) for op in (MIN, MAX) for metric, value in table.get(op, {}).items())
+
+
+def load_gate(path: Path) -> list[GateSection]:
+    """The sections of a gate file: one per dataset table, and one for bare [min]/[max] tables."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise GateError(f"{path}: cannot read the gate file: {error}") from None
-    unknown = set(data) - {MIN, MAX}
+    folder = Path(path).parent
+    unknown = [name for name, table in data.items() if name not in (MIN, MAX) and not (isinstance(table, dict) and "dataset" in table)]
     if unknown:
-        raise GateError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} (use [min] and [max])")
-    return [make_bar(metric, value, op) for op in (MIN, MAX) for metric, value in data.get(op, {}).items()]
+        raise GateError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} (use [min] and [max], or a table with a dataset)")
+    sections = []
+    if MIN in data or MAX in data:
+        sections.append(GateSection("", None, _bars(data, str(path))))
+    for name, table in data.items():
+        if name in (MIN, MAX):
+            continue
+        where = f"{path}: [{name}]"
+        extra = set(table) - _SECTION_KEYS
+        if extra:
+            raise GateError(f"{where}: unknown key(s) {', '.join(sorted(extra))} (known: dataset, documents, min, max)")
+        for key in ("dataset", "documents"):
+            if key in table and not isinstance(table[key], str):
+                raise GateError(f"{where}: {key} must be a path, got {table[key]!r}")
+        documents = folder / table["documents"] if "documents" in table else None
+        sections.append(GateSection(name, folder / table["dataset"], _bars(table, where), documents))
+    return sections
+
+
+def bars_for(sections: list[GateSection], dataset: Path, path: Path | str = "the gate file") -> list[Bar]:
+    """The bars that apply to `dataset`: those for every dataset, then its own table's."""
+    same = Path(dataset).resolve()
+    chosen = [s for s in sections if s.dataset is None or s.dataset.resolve() == same]
+    if not chosen:
+        known = ", ".join(f"[{s.name}] {s.dataset}" for s in sections if s.dataset is not None)
+        raise GateError(f"{path} has no bars for {dataset} (its datasets: {known or 'none'})")
+    return [bar for section in chosen for bar in section.bars]
 
 
 def check(bars: list[Bar], overall: dict[str, float | None]) -> list[Outcome]:

@@ -22,8 +22,8 @@ from langchain_core.language_models import BaseChatModel
 from eval.dataset import Item
 from eval.metrics import mean
 from eval.responses import Response
-from rag.llm import make_chat_model
-from rag.prompts import render_prompt
+from rag.answer.llm import make_chat_model
+from rag.answer.prompts import render_prompt
 from rag.settings import Settings
 
 FAITHFULNESS_PROMPT, CORRECTNESS_PROMPT = "eval_judge_faithfulness", "eval_judge_correctness"

@@ -15,7 +15,7 @@ What each aggregate averages over (a question where a metric is undefined, `None
 | key_fact_accuracy | 1 if every key fact is in the answer (normalised) | answerable items with key facts |
 | refusal_accuracy | 1 if refused | unanswerable items |
 | false_refusal_rate | 1 if refused | answerable items (lower is better) |
-| groundedness | share of the answer's claims supported by their cited text | answers that were not refusals and make ≥1 claim |
+| groundedness | share of the answer's claims the app does not mark unsupported (`rag/answer/verify.py`) | answers that were not refusals and make ≥1 claim |
 | latency_p50_ms, latency_p95_ms | the answer's latency | all items (percentiles, lower is better) |
 
 Citation precision and recall follow ALCE (Gao et al. 2023, https://arxiv.org/abs/2305.14627) in
@@ -32,7 +32,7 @@ import numpy as np
 from eval.dataset import TYPES, Gold, Item
 from eval.responses import Cited, Response
 from eval.text import contains
-from rag.verify import claims, support
+from rag.answer.verify import claims, unsupported_claims
 
 HIT_DEPTHS = (1, 5)
 RECALL_DEPTH = 5
@@ -127,18 +127,15 @@ def key_facts_present(answer: str, facts: Sequence[str]) -> float | None:
 
 
 def groundedness(answer: str, citations: Sequence[Cited], threshold: float) -> float | None:
-    """Share of the answer's claims supported by their cited text (`rag.verify`'s rule: every marker
-    names a supporting citation and the cited texts hold `threshold` of the claim's bigrams).
-    None when the answer makes no claim."""
+    """Share of the answer's claims that the app does not mark unsupported: the app's own check,
+    `rag.answer.verify.unsupported_claims` (every marker names a citation, every number the claim
+    states is in the cited text, and the cited text and labels hold `threshold` of its bigrams).
+    `Cited` carries the fields that check reads (n, text, label, related_only). None when the
+    answer makes no claim."""
     found = claims(answer)
     if not found:
         return None
-    by_number = {c.n: c.text for c in citations if not c.related_only}
-    supported = 0
-    for claim in found:
-        if claim.markers and all(n in by_number for n in claim.markers):
-            supported += support(claim.text, [by_number[n] for n in claim.markers]) >= threshold
-    return supported / len(found)
+    return 1 - len(unsupported_claims(answer, list(citations), threshold)) / len(found)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -23,12 +23,12 @@ from langchain_core.documents import Document as LCDocument
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from eval.dataset import Item
-from eval.responses import Cited, Response, Retrieved
+from eval.responses import Cited, Response, Retrieved, retrieved
 from eval.vectors import CachedEmbeddings
 from ingest.records import Document
 from ingest.split import sentence_spans
 from rag.api import PlanQA
-from rag.keyword import tokenize
+from rag.search.keyword import tokenize
 
 NAIVE_CHUNK_CHARS = 500
 NAIVE_CHUNK_OVERLAP = 50
@@ -41,8 +41,11 @@ Progress = Callable[[str, int, int], None]
 
 
 def fixed_chunks(documents: Sequence[Document]) -> list[LCDocument]:
-    """The cleaned documents cut by LangChain's default recipe (500 characters, 50 overlap)."""
-    splitter = RecursiveCharacterTextSplitter(chunk_size=NAIVE_CHUNK_CHARS, chunk_overlap=NAIVE_CHUNK_OVERLAP)
+    """The cleaned documents cut by LangChain's default recipe (500 characters, 50 overlap); each
+    chunk's metadata has its document's title and id and its `start_index` in the text."""
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=NAIVE_CHUNK_CHARS, chunk_overlap=NAIVE_CHUNK_OVERLAP, add_start_index=True
+    )
     return splitter.create_documents(
         [d.text for d in documents], metadatas=[{"doc_title": d.title, "doc_id": d.doc_id} for d in documents]
     )
@@ -72,8 +75,7 @@ def bm25_search(planqa: PlanQA, k: int) -> Search:
     """PlanQA's keyword retriever alone, over its article chunks."""
 
     def search(question: str) -> list[Retrieved]:
-        hits = planqa.search(question, k=k, mode="keyword")
-        return [Retrieved(h.article.text, h.article.doc_title, h.article.clause_ref, h.score) for h in hits]
+        return [retrieved(h) for h in planqa.search(question, k=k, mode="keyword")]
 
     return search
 

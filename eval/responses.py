@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.records import Answer
+from rag.records import Answer, Hit
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class Response:
         return tuple(c for c in self.citations if not c.related_only)
 
 
+def retrieved(hit: Hit) -> Retrieved:
+    """One of PlanQA's search hits as a ranked-list entry."""
+    return Retrieved(hit.article.text, hit.article.doc_title, hit.article.clause_ref, hit.score)
+
+
 def from_answer(item_id: str, answer: Answer) -> Response:
     """PlanQA's `Answer` as a `Response` (citations carry the whole cited article)."""
     return Response(
@@ -68,8 +73,6 @@ def from_answer(item_id: str, answer: Answer) -> Response:
             )
             for c in answer.citations
         ),
-        retrieved=tuple(
-            Retrieved(h.article.text, h.article.doc_title, h.article.clause_ref, h.score) for h in answer.retrieved
-        ),
+        retrieved=tuple(retrieved(h) for h in answer.retrieved),
         latency_ms=answer.latency_ms,
     )

@@ -13,9 +13,9 @@ from eval.dataset import Item
 from eval.metrics import Scores, score, summarise
 from eval.responses import Response, from_answer
 from rag.api import PlanQA, UnknownDocument
-from rag.question import QuestionError
+from rag.query.checks import QuestionError
 
-Progress = Callable[[str, int, int], None]  # (what, done, total), like rag.index.Progress
+Progress = Callable[[str, int, int], None]  # (what, done, total), like rag.store.library.Progress
 QUESTION_ERRORS = (QuestionError, UnknownDocument)  # a dataset question PlanQA rejects: scored, not fatal
 # Asked once before timing, so the first item's latency is not the one-off loading of models,
 # jieba's dictionary and the catalogue. Not a dataset question, so no answer is pre-cached.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.embeddings import VectorEmbeddings
+from rag.search.embeddings import VectorEmbeddings
 
 Progress = Callable[[str, int, int], None]
 

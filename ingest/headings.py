@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN = "零〇一二三四五六七八九十百千两"
+from ingest.text import CN_NUMERAL_CHARS, chinese_number  # noqa: F401  (chinese_number: re-exported for readers of headings)
+
+_CN = CN_NUMERAL_CHARS
 
 # Outermost first; a kind's rank decides where a heading of a kind not yet open is placed.
 RANK = {"zhang": 0, "jie": 1, "chapter": 2, "section": 3, "tiao": 3, "item": 4, "subitem": 5}
@@ -35,20 +35,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千百%％.．、:：])(?=[\u4e00-\u9fff])(.*)$")
 _TITLE_END = re.compile(r"[。；;！!？?]")
 MAX_TITLE_CHARS = 60
-
-
-def chinese_number(text: str) -> int:
-    """`二十六` → 26, `十` → 10, `一百零二` → 102, `12` → 12."""
-    if text.isdigit():
-        return int(text)
-    total, digit = 0, 0
-    for char in text:
-        if char in _CN_DIGITS:
-            digit = _CN_DIGITS[char]
-        elif char in _CN_UNITS:
-            total += (digit or 1) * _CN_UNITS[char]
-            digit = 0
-    return total + digit
 
 
 @dataclass(frozen=True)

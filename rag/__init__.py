@@ -5,7 +5,7 @@
 
 from ingest.loaders import IngestError
 from rag.api import PlanQA, UnknownDocument
-from rag.index import WriterBusy
+from rag.store.library import WriterBusy
 from rag.records import REFUSAL, Answer, Citation, Hit
 from rag.retriever import PlanQARetriever
 from rag.settings import Settings

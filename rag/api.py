@@ -16,16 +16,18 @@ from pathlib import Path
 
 from ingest.pipeline import doc_id_for
 from ingest.records import Article, Document
-from rag.direct import clause_answer, metadata_answer
-from rag.evidence import Weights, whole_article
-from rag.extractive import ExtractiveAnswerer
-from rag.index import Index, IngestReport, Progress
-from rag.lookup import DocumentNames, load_aliases
-from rag.question import Question, QuestionReader, check_question
-from rag.records import Answer, Draft, Hit
-from rag.retrieve import HybridRetriever
+from rag.answer.evidence import Weights, whole_article
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.lookups import clause_answer, metadata_answer
+from rag.answer.scope import Scope
+from rag.answer.verify import unsupported_claims
+from rag.query.checks import check_question
+from rag.query.names import DocumentNames, load_aliases
+from rag.query.reader import Question, QuestionReader
+from rag.records import Answer, AnswerMode, Draft, Hit
+from rag.search.hybrid import HybridSearch, SearchMode
 from rag.settings import Settings, get_settings
-from rag.verify import unsupported_claims
+from rag.store.library import IngestReport, Library, Progress
 
 
 class UnknownDocument(ValueError):
@@ -39,7 +41,7 @@ class PlanQA:
         self,
         settings: Settings | None = None,
         *,
-        index: Index | None = None,
+        index: Library | None = None,
         chat_model=None,
         build: bool = True,
         progress: Progress | None = None,
@@ -47,8 +49,8 @@ class PlanQA:
         """`chat_model`: a LangChain chat model to answer with instead of the configured one (tests, custom
         clients). `build`: build the index from the bundled plans when it is empty."""
         self.settings = get_settings(settings)
-        self.index = index or Index(self.settings)
-        self.retriever = HybridRetriever(self.index, self.settings.retrieval)
+        self.index = index or Library(self.settings)
+        self.retriever = HybridSearch(self.index, self.settings.retrieval)
         self._chat_model = chat_model
         self._reader: tuple[int, QuestionReader] | None = None
         if build:
@@ -73,7 +75,7 @@ class PlanQA:
         text = check_question(question, self.settings.answer.max_question_chars)
         with self.index.reading() as catalogue:  # released before the first yield (it is per thread)
             parsed, hits, direct = self._prepare(text, k, doc)
-            if direct is None and self.settings.answer.mode != "llm":
+            if direct is None and self.settings.answer.mode != AnswerMode.LLM:
                 direct = self._search_answer(parsed, hits)
         if direct is None:
             for piece in self.llm.stream(parsed, hits, catalogue):
@@ -86,7 +88,9 @@ class PlanQA:
         yield direct.text
         yield self._finish(parsed, direct, hits, started, None)
 
-    def search(self, query: str, *, k: int | None = None, doc: str | None = None, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, *, k: int | None = None, doc: str | None = None, mode: SearchMode = SearchMode.HYBRID
+    ) -> list[Hit]:
         """The top `k` articles for a query (hybrid, keyword or dense), read as `ask` reads questions
         (typos mended, plan terms added, a named document taken as the filter); `doc` sets the filter."""
         query = check_question(query, self.settings.answer.max_question_chars)
@@ -116,7 +120,7 @@ class PlanQA:
         return whole_article(article, self.index.catalogue())[1]
 
     def ingest(self, paths: list[Path], *, reset: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Ingest files or folders (see `Index.ingest`); the catalogue reloads afterwards."""
+        """Ingest files or folders (see `Library.ingest`); the catalogue reloads afterwards."""
         return self.index.ingest(paths, reset=reset, progress=progress)
 
     def delete(self, doc_id: str) -> bool:
@@ -141,19 +145,23 @@ class PlanQA:
         """The question reader for the current catalogue (rebuilt when documents change)."""
         catalogue = self.index.catalogue()
         if self._reader is None or self._reader[0] != catalogue.version:
-            names = DocumentNames(catalogue.documents, load_aliases(self.settings.plans_dir / "aliases.toml"))
+            names = DocumentNames(
+                catalogue.documents, load_aliases(self.settings.plans_dir / "aliases.toml"), self.settings.query
+            )
             corpus = "\n".join(d.title + "\n" + d.text for d in catalogue.documents)
-            reader = QuestionReader(names, catalogue.keyword, corpus, self.settings.retrieval.tokenizer)
+            reader = QuestionReader(
+                names, catalogue.keyword, corpus, self.settings.retrieval.tokenizer, settings=self.settings.query
+            )
             self._reader = (catalogue.version, reader)
         return self._reader[1]
 
     @cached_property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.settings.answer, self.settings.answer.refusal_threshold)
+        return ExtractiveAnswerer(self.settings.answer)
 
     @cached_property
     def llm(self):
-        from rag.llm import LLMAnswerer
+        from rag.answer.llm import LLMAnswerer
 
         return LLMAnswerer(self.settings, chat_model=self._chat_model)
 
@@ -169,7 +177,7 @@ class PlanQA:
         parsed, hits, direct = self._prepare(text, k, doc)
         if direct is not None:
             return direct, hits, parsed
-        if self.settings.answer.mode == "llm":
+        if self.settings.answer.mode == AnswerMode.LLM:
             return self.llm.answer(parsed, hits, self.index.catalogue()), hits, parsed
         return self._search_answer(parsed, hits), hits, parsed
 
@@ -181,18 +189,19 @@ class PlanQA:
             parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
         k = max(k or self.settings.retrieval.k, 1)
         hits = self.retriever.search(parsed.query, k, parsed.doc_ids or None)
-        lookup = metadata_answer(parsed, catalogue) or clause_answer(parsed, catalogue, Weights(parsed, catalogue.keyword))
+        answer = self.settings.answer
+        lookup = metadata_answer(parsed, catalogue, answer) or clause_answer(
+            parsed, catalogue, Weights(parsed, catalogue.keyword, answer.nested_term_share), answer
+        )
         if lookup is None:
             return parsed, hits, None
         direct, looked_up = lookup
         return parsed, _merge(looked_up, hits, k), direct
 
     def _search_answer(self, parsed: Question, hits: list[Hit]) -> Draft:
-        catalogue = self.index.catalogue()
-        return self.extractive.answer(parsed, hits, catalogue, self._retrieve, self.reader.read)
-
-    def _retrieve(self, text: str, doc_ids: tuple[str, ...]) -> list[Hit]:
-        return self.retriever.search(text, self.settings.retrieval.k, doc_ids or None)
+        """The extractive answer; comparisons and multi-part questions search again through the scope."""
+        scope = Scope(self.index.catalogue(), self.retriever, self.reader, self.settings.retrieval.k)
+        return self.extractive.answer(parsed, hits, scope)
 
     def _finish(self, parsed: Question, draft: Draft, hits: list[Hit], started: float, id: object) -> Answer:
         unsupported = [] if draft.refused else unsupported_claims(draft.text, draft.citations, self.settings.answer.support_threshold)
@@ -204,7 +213,7 @@ class PlanQA:
             retrieved=hits,
             unsupported=unsupported,
             latency_ms=(time.perf_counter() - started) * 1000,
-            mode=self.settings.answer.mode,
+            mode=AnswerMode(self.settings.answer.mode),
             id=id,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ingest.loaders import IngestError
+from rag.answer.llm import LLMError
 from rag.api import PlanQA, UnknownDocument
-from rag.index import Index, IngestReport, WriterBusy
-from rag.llm import LLMError
-from rag.question import QuestionError
+from rag.query.checks import QuestionError
 from rag.records import Answer
 from rag.settings import Settings
+from rag.store.library import FileStatus, IngestReport, Library, WriterBusy
 
 err = Console(stderr=True)
 USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy, LLMError)
@@ -48,7 +49,7 @@ class ProgressBars:
             self._tasks[label] = self.progress.add_task(label, total=total)
         self.progress.update(self._tasks[label], completed=done, total=total)
 
-    def __enter__(self) -> "ProgressBars":
+    def __enter__(self) -> ProgressBars:
         self.progress.__enter__()
         return self
 
@@ -70,14 +71,14 @@ def print_report(report: IngestReport, console: Console) -> None:
     for row in report.files:
         table.add_row(
             escape(row.file),
-            row.status if row.status != "failed" else "[red]skipped[/red]",
+            str(row.status) if row.status != FileStatus.FAILED else "[red]skipped[/red]",
             escape(row.title),
             str(row.articles or ""),
             str(row.tokens or ""),
             f"{row.seconds:.1f}",
         )
-    documents = sum(1 for f in report.files if f.status in ("added", "updated"))
-    unchanged = sum(1 for f in report.files if f.status == "unchanged")
+    documents = sum(1 for f in report.files if f.status in (FileStatus.ADDED, FileStatus.UPDATED))
+    unchanged = sum(1 for f in report.files if f.status == FileStatus.UNCHANGED)
     if report.changed:
         table.caption = (
             f"{documents} documents indexed, {sum(f.articles for f in report.files)} articles, "
@@ -93,19 +94,25 @@ def print_report(report: IngestReport, console: Console) -> None:
         console.print(f"[red]skipped[/red] {escape(row.error)}", highlight=False, soft_wrap=True)
 
 
+def load_settings(home: Path | None = None) -> Settings:
+    """Settings from PLANQA_* (and `.env`), `home` overriding PLANQA_HOME. Invalid values exit 2 with
+    one line per variable, naming it and never echoing its value (it may be a key)."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors(include_input=False, include_url=False):
+            variable = "PLANQA_" + "__".join(map(str, problem["loc"])).upper()
+            err.print(f"[red]configuration error:[/red] {escape(variable)}: {escape(problem['msg'])}", soft_wrap=True)
+        sys.exit(2)
+    return settings.model_copy(update={"home": home}) if home else settings
+
+
 @click.group()
 @click.option("--home", type=click.Path(path_type=Path), help="Data folder (default: PLANQA_HOME or var/).")
 @click.pass_context
 def main(context: click.Context, home: Path | None) -> None:
     """PlanQA: answers about Chinese government plans, every claim cited to its clause."""
-    try:
-        settings = Settings()
-    except ValidationError as error:  # invalid PLANQA_* values: say which, never echo them (they may be keys)
-        for problem in error.errors(include_input=False, include_url=False):
-            variable = "PLANQA_" + "__".join(map(str, problem["loc"])).upper()
-            err.print(f"[red]configuration error:[/red] {escape(variable)}: {escape(problem['msg'])}", soft_wrap=True)
-        sys.exit(2)
-    context.obj = settings.model_copy(update={"home": home}) if home else settings
+    context.obj = load_settings(home)
 
 
 @main.command()
@@ -116,7 +123,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
     """Index files or folders (default: the bundled plans and uploaded files). Unchanged files are
     left as they are; a changed file replaces all its old articles; a file that cannot be read is
     skipped with a line saying why and what to do (the exit status is then 1)."""
-    index = Index(settings)
+    index = Library(settings)
     targets = list(paths) or index.default_paths()
     try:
         with _ingest_bars() as bar:
@@ -128,9 +135,9 @@ def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
         sys.exit(1)
 
 
-def _open(settings: Settings) -> PlanQA:
-    """PlanQA for the command line: builds the index on first use, with a progress bar."""
-    index = Index(settings)
+def open_planqa(settings: Settings) -> PlanQA:
+    """PlanQA for a command line (`ask`, the app's `python -m ui`): builds the index on first use, with a progress bar."""
+    index = Library(settings)
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
         with _ingest_bars() as bar:
@@ -168,7 +175,7 @@ def ask(settings: Settings, question: str | None, as_json: bool, k: int | None, 
     """Answer a question, or a file of questions with --jsonl (one model load for all)."""
     if (question is None) == (jsonl is None):
         _fail(click.UsageError("give a question, or --jsonl FILE"))
-    planqa = _open(settings)
+    planqa = open_planqa(settings)
     if jsonl is None:
         try:
             answer = planqa.ask(question, k=k, doc=doc)
@@ -215,11 +222,9 @@ def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
-    """Start the Gradio app (builds the index first if there is none)."""
-    app_settings = settings.app.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
-    settings = settings.model_copy(update={"app": app_settings})
-    planqa = _open(settings)
-    # The command line is where the app is put together, so it is the one place that imports it.
-    from ui.app import launch
-
-    launch(planqa)
+    """Start the Gradio app (builds the index first if there is none). The same as `python -m ui`:
+    this process becomes that one, so the core never imports its screen."""
+    args = [sys.executable, "-m", "ui", "--home", str(settings.home)]
+    args += ["--host", host] if host else []
+    args += ["--port", str(port)] if port else []
+    os.execv(sys.executable, args)

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ingest.records import Article
 
 REFUSAL = "文件中未找到相关内容。"  # the plain sentence a refused answer starts with
+
+
+class Via(StrEnum):
+    """How a hit was found."""
+
+    SEARCH = "search"  # hybrid retrieval
+    LOOKUP = "lookup"  # a clause the question points at ("第（十二）条")
+    METADATA = "metadata"  # the issuing notice cited for a document's 发文字号, 发布单位 or dates
+
+
+class AnswerMode(StrEnum):
+    """Who writes the answer (`PLANQA_ANSWER__MODE`)."""
+
+    EXTRACTIVE = "extractive"  # sentences taken verbatim from the articles (offline, default)
+    LLM = "llm"  # a chat model writes from numbered clauses
 
 
 @dataclass(frozen=True)
@@ -18,7 +34,7 @@ class Hit:
     score: float  # 0..1, fused
     dense: float | None = None  # cosine similarity, when the dense retriever found it
     keyword: float | None = None  # BM25 score, when BM25 found it
-    via: str = "search"  # search | lookup (a clause reference) | metadata
+    via: Via = Via.SEARCH
 
     def to_json(self) -> dict[str, Any]:
         a = self.article
@@ -85,7 +101,7 @@ class Answer:
     retrieved: list[Hit] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
-    mode: str = "extractive"
+    mode: AnswerMode = AnswerMode.EXTRACTIVE
     id: Any = None
 
     def to_json(self) -> dict[str, Any]:

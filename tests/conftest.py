@@ -17,7 +17,7 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 import pytest  # noqa: E402
 
 from rag.api import PlanQA  # noqa: E402
-from rag.index import Index  # noqa: E402
+from rag.store.library import Library
 from rag.settings import Settings  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PLANQA_HOME with the bundled plans indexed (built once per test session)."""
     home = tmp_path_factory.mktemp("built-home")
-    report = Index(make_settings(home)).ingest([PLANS])
+    report = Library(make_settings(home)).ingest([PLANS])
     assert not report.failed, report.failed
     return home
 

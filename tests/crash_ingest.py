@@ -3,7 +3,7 @@
     python tests/crash_ingest.py chroma 3 ingest FOLDER   # right after Chroma's 3rd write call
     python tests/crash_ingest.py journal 2 ingest FOLDER  # right after the journal's 2nd file write
     python tests/crash_ingest.py none 0 ingest FOLDER     # no injected kill (the test may kill it itself)
-    python tests/crash_ingest.py chroma 1 delete DOC_ID   # Index.delete (the command line has no delete)
+    python tests/crash_ingest.py chroma 1 delete DOC_ID   # Library.delete (the command line has no delete)
 
 A test harness, not product code: it patches the write calls from outside, so the product runs
 unchanged up to the instant it dies, as it would on a power cut or `kill -9`.
@@ -18,9 +18,9 @@ from functools import wraps
 
 from chromadb.api.models.Collection import Collection
 
-import rag.journal
+import rag.store.journal
 from rag.cli import main
-from rag.index import Index
+from rag.store.library import Library
 from rag.settings import Settings
 
 CHROMA_WRITES = ("upsert", "delete", "modify")
@@ -48,8 +48,8 @@ if __name__ == "__main__":
         for method in CHROMA_WRITES:
             dying_after(Collection, method, nth, counter)
     elif where == "journal":
-        dying_after(rag.journal, "_write_atomically", nth, counter)
+        dying_after(rag.store.journal, "_write_atomically", nth, counter)
     if command[0] == "delete":
-        Index(Settings()).delete(command[1])
+        Library(Settings()).delete(command[1])
     else:
         main(command)

@@ -2,7 +2,7 @@
 do>"; the rest of the batch goes on; the command line counts what it skipped and lists each one.
 
 Every file is generated here, in one folder with one good file, and the folder is ingested once
-through `Index.ingest` (module fixture) and once through `python -m rag ingest` in a fresh home.
+through `Library.ingest` (module fixture) and once through `python -m rag ingest` in a fresh home.
 The files that are read are small excerpts of the bundled plans, so embedding them stays quick.
 """
 
@@ -23,11 +23,11 @@ from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
 from ingest.clean import CleaningRules
-from ingest.loaders import REFUSALS, IngestError, pdf_to_text, read_text
+from ingest.loaders import REFUSALS, IngestError, read_text
 from ingest.pipeline import parse_file
 from ingest.records import Article
 from rag.cli import main
-from rag.index import Index, IngestReport
+from rag.store.library import Library, IngestReport
 from rag.settings import IngestSettings, Settings
 
 from conftest import PLANS, make_settings
@@ -222,7 +222,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def report(settings: Settings, batch: Path) -> IngestReport:
-    return Index(settings).ingest([batch])
+    return Library(settings).ingest([batch])
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def stored(settings: Settings, doc_id: str | None = None) -> list[str]:
 
 
 def articles(settings: Settings, doc_id: str) -> list[Article]:
-    return sorted((a for a in Index(settings).store.articles() if a.doc_id == doc_id), key=lambda a: (a.order, a.part))
+    return sorted((a for a in Library(settings).store.articles() if a.doc_id == doc_id), key=lambda a: (a.order, a.part))
 
 
 # -- the batch through the index ----------------------------------------------------------------------
@@ -254,7 +254,7 @@ def test_each_file_is_ingested_or_refused_with_one_clear_line(report: IngestRepo
 
 def test_the_good_file_and_the_readable_bad_ones_are_all_in_the_store(settings: Settings, report: IngestReport) -> None:
     added = {Path(name).stem for name, (status, _) in EXPECTED.items() if status == "added"}
-    assert {d.doc_id for d in Index(settings).store.documents()} == added
+    assert {d.doc_id for d in Library(settings).store.documents()} == added
     for doc_id in added:
         assert stored(settings, doc_id), doc_id
 
@@ -288,7 +288,7 @@ def test_scripts_styles_and_comments_never_reach_a_chunk(settings: Settings, rep
     page = stored(settings, "page")
     assert len(page) >= 2
     assert any(lines_of(CHUANNAN, [37])[0][10:40] in text for text in page)
-    everything = "\n".join(stored(settings)) + "\n".join(d.text for d in Index(settings).store.documents())
+    everything = "\n".join(stored(settings)) + "\n".join(d.text for d in Library(settings).store.documents())
     assert not [word for word in SCRIPT_WORDS if word in everything]
 
 

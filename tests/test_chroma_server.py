@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PLANS, free_port, make_settings
 from rag.api import PlanQA
-from rag.index import Index
+from rag.store.library import Library
 from rag.settings import Settings
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -84,7 +84,7 @@ def two_plans(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def server_settings(chroma_url: str, two_plans: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Two plans ingested into the server (their home folder only keeps the write lock and uploads)."""
     settings = make_settings(tmp_path_factory.mktemp("server-home"), store={"chroma_url": chroma_url})
-    report = Index(settings).ingest(two_plans)
+    report = Library(settings).ingest(two_plans)
     assert [f.status for f in report.files] == ["added", "added"], report.files
     return settings
 
@@ -110,7 +110,7 @@ def test_the_collections_live_on_the_server(server_settings: Settings, server_cl
 
 
 def test_the_server_holds_every_chunk_and_the_home_holds_none(server_settings: Settings, server_client) -> None:
-    index = Index(server_settings)
+    index = Library(server_settings)
     chunks = len(index.catalogue().articles)
     assert chunks > 0
     assert server_client.get_collection(server_settings.collection_name).count() == chunks
@@ -120,5 +120,5 @@ def test_the_server_holds_every_chunk_and_the_home_holds_none(server_settings: S
 def test_a_second_ingest_of_the_same_files_through_the_server_changes_nothing(
     server_settings: Settings, two_plans: list[Path]
 ) -> None:
-    report = Index(server_settings).ingest(two_plans)
+    report = Library(server_settings).ingest(two_plans)
     assert [f.status for f in report.files] == ["unchanged", "unchanged"]

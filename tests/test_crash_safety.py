@@ -26,7 +26,7 @@ import chromadb
 import pytest
 
 from rag.api import PlanQA
-from rag.index import Index
+from rag.store.library import Library
 from rag.settings import Settings
 
 from conftest import PLANS, PROJECT, make_settings
@@ -77,7 +77,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
     excerpt(CHENGZI, [35, *range(41, 51)], batch / "cz.txt", edit=("成都", "成都市"))
     excerpt(QIJIANG, range(36, 50), batch / "qj.txt")
     before_home = root / "before"
-    assert not Index(make_settings(before_home)).ingest([first]).failed
+    assert not Library(make_settings(before_home)).ingest([first]).failed
     after_home = root / "after"
     shutil.copytree(before_home, after_home)
     started = time.perf_counter()
@@ -99,7 +99,7 @@ def killed_copy(scenario: dict, name: str) -> Settings:
 
 def assert_whole(settings: Settings, scenario: dict) -> str:
     """Opening the index shows exactly 'before' or 'after', in the store and the keyword index alike."""
-    catalogue = Index(settings).catalogue()  # what any reader does first
+    catalogue = Library(settings).catalogue()  # what any reader does first
     now = state(settings)
     assert now in (scenario["before"], scenario["after"]), "the index is half written"
     assert {a.chunk_id for a in catalogue.articles} == {chunk_id for chunk_id, _ in now[0]}
@@ -108,7 +108,7 @@ def assert_whole(settings: Settings, scenario: dict) -> str:
 
 
 def assert_rerun_finishes(settings: Settings, scenario: dict) -> None:
-    report = Index(settings).ingest([scenario["batch"]])
+    report = Library(settings).ingest([scenario["batch"]])
     assert not report.failed
     assert state(settings) == scenario["after"]
     assert not (settings.home / "journal").exists()
@@ -160,7 +160,7 @@ def test_a_delete_killed_midway_is_finished_by_the_next_opener(scenario: dict, t
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert child.returncode == -signal.SIGKILL
-    index = Index(settings)
+    index = Library(settings)
     assert {a.doc_id for a in index.catalogue().articles} == {"nz"}
     chunks, documents, uploads = state(settings)
     assert {i for i, _ in documents} == {"nz"}

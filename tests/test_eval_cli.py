@@ -13,7 +13,7 @@ from conftest import make_settings
 
 from eval.cli import main
 from eval.metrics import METRICS
-from rag.index import Index
+from rag.store.library import Library
 
 PROJECT = Path(__file__).resolve().parent.parent
 IDS = ("e001", "e002", "e113")  # two facts and an unanswerable question about 内江自贡同城化发展总体方案
@@ -134,7 +134,7 @@ def test_a_malformed_dataset_is_a_usage_error_naming_the_line(tmp_path):
 # -- peers and ablations, on an index of one plan (so the baselines embed one plan, not five) --------
 @pytest.fixture
 def one_plan_home(home_copy: Path) -> Path:
-    index = Index(make_settings(home_copy))
+    index = Library(make_settings(home_copy))
     for document in index.store.documents():
         if document.doc_id != KEPT_PLAN:
             assert index.delete(document.doc_id)

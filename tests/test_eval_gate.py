@@ -1,37 +1,64 @@
-"""The regression gate: PlanQA on the bundled dev set clears every bar of eval/gate.toml (one test per
-bar, named for its metric), and how bars are read and checked."""
+"""The regression gate: PlanQA clears every bar of eval/gate.toml on each dataset it names, the dev set
+and the held-out set (one test per dataset and bar, named for both), and how bars are read and checked."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
 from eval.dataset import load_dataset
-from eval.gate import Bar, GateError, Outcome, check, load_gate, make_bar, parse_bar
+from eval.gate import Bar, GateError, GateSection, Outcome, bars_for, check, load_gate, make_bar, parse_bar
 from eval.runner import Run, answer_all, evaluate
+from rag.api import PlanQA
+from rag.store.library import Library
 
 PROJECT = Path(__file__).resolve().parent.parent
 GATE = PROJECT / "eval" / "gate.toml"
-DEV_SET = PROJECT / "eval" / "qa.jsonl"
+SECTIONS = load_gate(GATE)
+CORE_METRICS = {"hit@1", "citation_precision", "key_fact_accuracy", "refusal_accuracy", "false_refusal_rate", "groundedness"}
 
 
 @pytest.fixture(scope="module")
-def dev_run(planqa) -> Run:
-    """PlanQA (default settings, the session's index) on eval/qa.jsonl, answered once for all bars."""
-    items = load_dataset(DEV_SET)
-    return evaluate("planqa", items, answer_all(planqa, items), planqa.settings.answer.support_threshold)
+def runs(planqa, tmp_path_factory) -> dict[str, Run]:
+    """PlanQA (default settings) on each gated dataset, answered once for all its bars: over the
+    session's index of the bundled plans, or over an index of the section's own documents."""
+    found: dict[str, Run] = {}
+    for section in SECTIONS:
+        if section.dataset is None:
+            continue
+        system = planqa
+        if section.documents is not None:
+            home = tmp_path_factory.mktemp(f"gate-{section.name}")
+            index = Library(make_settings(home))
+            report = index.ingest([section.documents])
+            assert not report.failed, report.failed
+            system = PlanQA(index.settings, index=index, build=False)
+        items = load_dataset(section.dataset)
+        found[section.name] = evaluate(section.name, items, answer_all(system, items), system.settings.answer.support_threshold)
+    return found
 
 
-@pytest.mark.parametrize("bar", load_gate(GATE), ids=lambda bar: f"{bar.op}-{bar.metric}")
-def test_dev_set_clears_its_bar(dev_run, bar):
-    (outcome,) = check([bar], dev_run.summary["overall"])
-    assert outcome.ok, f"gate failed on {DEV_SET.name}: {outcome.message}"
+def _gated() -> list[tuple[GateSection, Bar]]:
+    return [(section, bar) for section in SECTIONS if section.dataset is not None for bar in section.bars]
 
 
-def test_gate_file_bars_a_retrieval_a_citation_an_answer_and_a_refusal_metric():
-    gated = {bar.metric for bar in load_gate(GATE)}
-    assert {"hit@1", "citation_precision", "key_fact_accuracy", "refusal_accuracy", "false_refusal_rate"} <= gated
+@pytest.mark.parametrize(("section", "bar"), _gated(), ids=lambda v: v.name if isinstance(v, GateSection) else f"{v.op}-{v.metric}")
+def test_each_gated_set_clears_its_bar(runs, section, bar):
+    (outcome,) = check([bar], runs[section.name].summary["overall"])
+    assert outcome.ok, f"gate failed on {section.dataset.name}: {outcome.message}"
+
+
+def test_gate_covers_the_dev_and_the_held_out_set():
+    datasets = {s.name: s.dataset for s in SECTIONS}
+    assert datasets["dev"] == PROJECT / "eval" / "qa.jsonl"
+    assert datasets["holdout"] == PROJECT / "eval" / "holdout.jsonl"
+
+
+@pytest.mark.parametrize("section", [s for s in SECTIONS if s.dataset is not None], ids=lambda s: s.name)
+def test_gate_file_bars_a_retrieval_a_citation_an_answer_a_grounding_and_a_refusal_metric(section):
+    assert CORE_METRICS <= {bar.metric for bar in section.bars}
 
 
 # -- reading and checking bars --------------------------------------------------------------------
@@ -59,7 +86,44 @@ def test_bad_bars_are_rejected_with_a_message(text, op, message):
 def test_a_gate_file_with_an_unknown_table_is_rejected(tmp_path):
     path = tmp_path / "gate.toml"
     path.write_text('[minimum]\n"hit@1" = 0.8\n', encoding="utf-8")
-    with pytest.raises(GateError, match=r"unknown table\(s\) minimum \(use \[min\] and \[max\]\)$"):
+    with pytest.raises(GateError, match=r"unknown table\(s\) minimum \(use \[min\] and \[max\], or a table with a dataset\)$"):
+        load_gate(path)
+
+
+def test_a_gate_file_has_one_table_per_dataset_relative_to_the_file(tmp_path):
+    path = tmp_path / "gate.toml"
+    path.write_text(
+        '[dev]\ndataset = "qa.jsonl"\n[dev.min]\n"hit@1" = 0.9\n'
+        '[other]\ndataset = "sets/other.jsonl"\ndocuments = "corpus"\n[other.min]\n"hit@1" = 0.7\n[other.max]\nfalse_refusal_rate = 0.1\n',
+        encoding="utf-8",
+    )
+    sections = load_gate(path)
+    assert sections == [
+        GateSection("dev", tmp_path / "qa.jsonl", (Bar("hit@1", "min", 0.9),)),
+        GateSection("other", tmp_path / "sets" / "other.jsonl", (Bar("hit@1", "min", 0.7), Bar("false_refusal_rate", "max", 0.1)), tmp_path / "corpus"),
+    ]
+    assert bars_for(sections, tmp_path / "sets" / "other.jsonl") == [Bar("hit@1", "min", 0.7), Bar("false_refusal_rate", "max", 0.1)]
+
+
+def test_bare_bars_apply_to_every_dataset_and_a_dataset_table_adds_its_own(tmp_path):
+    path = tmp_path / "gate.toml"
+    path.write_text('[max]\nfalse_refusal_rate = 0.1\n[dev]\ndataset = "qa.jsonl"\n[dev.min]\n"hit@1" = 0.9\n', encoding="utf-8")
+    sections = load_gate(path)
+    assert bars_for(sections, tmp_path / "qa.jsonl") == [Bar("false_refusal_rate", "max", 0.1), Bar("hit@1", "min", 0.9)]
+    assert bars_for(sections, tmp_path / "mine.jsonl") == [Bar("false_refusal_rate", "max", 0.1)]
+
+
+def test_a_dataset_the_gate_file_has_no_bars_for_is_an_error(tmp_path):
+    path = tmp_path / "gate.toml"
+    path.write_text('[dev]\ndataset = "qa.jsonl"\n[dev.min]\n"hit@1" = 0.9\n', encoding="utf-8")
+    with pytest.raises(GateError, match=r"^g.toml has no bars for mine.jsonl \(its datasets: \[dev\] .*qa.jsonl\)$"):
+        bars_for(load_gate(path), Path("mine.jsonl"), "g.toml")
+
+
+def test_a_dataset_table_with_an_unknown_key_is_rejected(tmp_path):
+    path = tmp_path / "gate.toml"
+    path.write_text('[dev]\ndataset = "qa.jsonl"\nminimum = 3\n', encoding="utf-8")
+    with pytest.raises(GateError, match=r"\[dev\]: unknown key\(s\) minimum \(known: dataset, documents, min, max\)$"):
         load_gate(path)
 
 

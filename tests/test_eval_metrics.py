@@ -25,8 +25,9 @@ from eval.metrics import (
     verdict,
 )
 from eval.peers import baseline_answer
-from eval.responses import Cited, Response, Retrieved
+from eval.responses import Cited, Response, Retrieved, from_answer
 from eval.text import contains, normalise
+from rag.answer.verify import claims
 
 DISTANCE = "两市中心城区直线距离仅28公里，是全省地级市中心城区距离最近的两个城市。"
 GDP = "到2025年，两市经济实力大幅提升，地区生产总值突破4200亿元。"
@@ -141,6 +142,23 @@ def test_a_claim_without_marker_or_citing_a_related_only_source_is_unsupported()
 
 def test_groundedness_is_undefined_for_an_answer_without_claims():
     assert groundedness("", (), THRESHOLD) is None
+
+
+def test_a_claim_with_a_changed_figure_is_unsupported_as_the_app_marks_it():
+    changed = DISTANCE.replace("28", "82")  # every bigram but the figure's is in the cited text
+    assert groundedness(f"{changed}[1]", (Cited(1, DISTANCE),), THRESHOLD) == 0.0
+    assert groundedness(f"{DISTANCE}[1]\n{changed}[1]", (Cited(1, DISTANCE),), THRESHOLD) == 0.5
+
+
+def test_groundedness_is_the_share_of_claims_the_app_leaves_unmarked(planqa):
+    questions = ["内江和自贡离得有多远？", "到2025年内江自贡地区生产总值目标是多少？", "川南渝西融合发展的目标是什么？"]
+    threshold = planqa.settings.answer.support_threshold
+    for question in questions:
+        answer = planqa.ask(question)
+        response = from_answer("q", answer)
+        found = claims(answer.text)
+        expected = 1 - len(answer.unsupported) / len(found) if found else None
+        assert groundedness(response.answer, response.support, threshold) == expected, question
 
 
 def test_percentiles_interpolate_like_numpy():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.fusion import fuse
+from rag.search.fusion import fuse
 
 
 def test_the_best_match_of_both_retrievers_scores_one() -> None:

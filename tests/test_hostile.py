@@ -23,12 +23,12 @@ from gradio_client.exceptions import AppError
 from conftest import make_settings
 from rag.api import PlanQA
 from rag.cli import main
-from rag.llm import SYSTEM_PROMPT
-from rag.prompts import load_prompt
-from rag.question import QuestionError
+from rag.answer.llm import SYSTEM_PROMPT
+from rag.answer.prompts import load_prompt
+from rag.query.checks import QuestionError
 from rag.records import REFUSAL, Answer
 from rag.settings import AnswerSettings
-from rag.verify import claims
+from rag.answer.verify import claims
 from test_llm import says
 from ui import render
 from ui.app import build_app, launch_options

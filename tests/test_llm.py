@@ -1,4 +1,4 @@
-"""The generative answerer (rag/llm.py): the prompt it builds, the citations it makes of a model's
+"""The generative answerer (rag/answer/llm.py): the prompt it builds, the citations it makes of a model's
 markers, and the checks its answers pass. The remote model is the one thing faked: a LangChain chat
 model that answers by a rule and records what it was sent, and once an OpenAI-protocol HTTP server
 (tests/fake_openai_server.py) so the real `ChatOpenAI` client runs."""
@@ -20,10 +20,10 @@ from fake_openai_server import FakeOpenAIServer
 from ingest.records import Article
 from ingest.tokens import count_tokens
 from rag.api import PlanQA
-from rag.llm import LLMAnswerer, LLMError, LLMNotConfigured, as_data, clause_block
+from rag.answer.llm import LLMAnswerer, LLMError, LLMNotConfigured, as_data
 from rag.records import REFUSAL, Answer, Citation, Hit
 from rag.settings import AnswerSettings, LLMSettings
-from rag.verify import unsupported_claims
+from rag.answer.verify import unsupported_claims
 
 NEIZI, QIJIANG, CHUANNAN = "neizi-tongchenghua-2021", "qijiang-wansheng-2021", "chuannan-yuxi-2023"
 THRESHOLD = AnswerSettings().support_threshold
@@ -245,7 +245,7 @@ def test_endpoint_failure_is_an_llm_error_naming_the_endpoint(planqa):
 
 
 # -- calibration of answer.support_threshold on real clauses ---------------------------------------
-# Sentences a model might write about a clause, and what rag.verify must say of them at the default
+# Sentences a model might write about a clause, and what rag.answer.verify must say of them at the default
 # threshold. Faithful paraphrases keep 52–100% of their character bigrams in the clause; invented
 # sentences 5–41%.
 FAITHFUL = [

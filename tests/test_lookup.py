@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lookup import ClausePath, ClauseQuery, clause_path, parse_clause_query
+from rag.query.clauses import ClausePath, ClauseQuery, clause_path, parse_clause_query
 
 
 @pytest.mark.parametrize(

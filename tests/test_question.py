@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import QuestionError, check_question
+from rag.query.checks import QuestionError, check_question
 
 
 def test_an_empty_question_is_rejected_with_a_message() -> None:

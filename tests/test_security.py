@@ -24,7 +24,7 @@ from conftest import PROJECT, make_settings
 from fake_openai_server import FakeOpenAIServer
 from rag.api import PlanQA
 from rag.cli import main
-from rag.llm import LLMError
+from rag.answer.llm import LLMError
 from rag.settings import AnswerSettings, AppSettings, LLMSettings, Settings
 from ui.app import ask_json, build_app, launch_options
 from ui.chat import respond

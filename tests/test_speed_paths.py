@@ -12,14 +12,16 @@ from pathlib import Path
 import chromadb
 import numpy as np
 import pytest
+from test_chroma_server import CHROMA, chroma_url  # noqa: F401 - the server fixture, reused
 
 from ingest.records import Article, Document
-from rag.embeddings import E5Embeddings
-from rag.lookup import MIN_FUZZY_NAME, DocumentNames, names_for, normalise
-from rag.corpus import CorpusIndex
-from rag.retrieve import top_positive
-from rag.store import ArticleStore
-from test_chroma_server import CHROMA, chroma_url  # noqa: F401 - the server fixture, reused
+from ingest.text import normalise
+from rag.query.names import DocumentNames, names_for
+from rag.search.embeddings import E5Embeddings
+from rag.search.hybrid import top_positive
+from rag.settings import QuerySettings
+from rag.store.chroma import ArticleStore
+from rag.store.phrases import PhraseLookup
 
 TITLES = (
     "内江自贡同城化发展总体方案",
@@ -110,19 +112,19 @@ def test_nearest_needs_no_count_through_a_chroma_server(chroma_url: str) -> None
 
 
 # -- words in the plans --------------------------------------------------------------------------
-@pytest.mark.parametrize("block", [CorpusIndex.BLOCK, 997])  # one block, and many (pieces across their edges)
+@pytest.mark.parametrize("block", [PhraseLookup.BLOCK, 997])  # one block, and many (pieces across their edges)
 def test_corpus_index_answers_as_the_string_does(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(CorpusIndex, "BLOCK", block)
+    monkeypatch.setattr(PhraseLookup, "BLOCK", block)
     rng = random.Random(6)
     alphabet = "内江自贡同城化发展总体方案成渝地区双城经济圈，。、0123456789GDPabc（）\n 𠀀"
     text = "".join(rng.choices(alphabet, k=20_000))
-    corpus = CorpusIndex(text)
+    corpus = PhraseLookup(text)
     words = ["", "\n", "川", "ab", "GDP", "gdp", "𠀀内"]
     words += ["".join(rng.choices(alphabet + "川南渝西", k=rng.randint(1, 8))) for _ in range(3000)]
     words += [text[start : start + rng.randint(1, 9)] for start in rng.sample(range(len(text) - 9), 500)]
     assert [w in corpus for w in words] == [w in text for w in words]
     assert sum(w in corpus for w in words) > 500  # both kinds were asked
-    assert "" in CorpusIndex("") and "内" not in CorpusIndex("")
+    assert "" in PhraseLookup("") and "内" not in PhraseLookup("")
 
 
 # -- document names ------------------------------------------------------------------------------
@@ -132,7 +134,7 @@ def _mentioned_by_trying_every_name(names: list[tuple[str, str]], question: str)
     found, taken = [], [False] * len(text)
     for name, doc_id in names:
         starts = [m.start() for m in re.finditer(re.escape(name), text)]
-        if not starts and len(name) >= MIN_FUZZY_NAME:
+        if not starts and len(name) >= QuerySettings().min_fuzzy_name:
             starts = [s for s in range(len(text) - len(name) + 1) if sum(a != b for a, b in zip(text[s : s + len(name)], name)) == 1]
         for start in starts:
             if not any(taken[start : start + len(name)]):

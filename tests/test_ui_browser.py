@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from conftest import PROJECT, copy_home, make_settings, serving
 from fake_openai_server import FakeOpenAIServer
 from rag.api import PlanQA
-from rag.keyword import tokenize
+from rag.search.keyword import tokenize
 from rag.records import REFUSAL
 from rag.settings import AnswerSettings, AppSettings, LLMSettings
 from ui import render

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.records import Article
 from rag.records import Citation
-from rag.verify import Claim, claims, support, unsupported_claims
+from rag.answer.verify import Claim, claims, support, unsupported_claims
 
 ARTICLE_TEXT = "(一)空间相近人文相亲。两市中心城区直线距离仅28公里,是全省地级市中心城区距离最近的两个城市。"
 

@@ -1,4 +1,4 @@
 """PlanQA's Gradio app: chat for citizens, clause checking for staff, documents, evaluation.
 
-`rag/cli.py serve` is the one place that imports it: `from ui.app import launch; launch(planqa)`.
+Started by `python -m ui` (ui/__main__.py); `python -m rag serve` hands over to it, so `rag` never imports `ui`.
 """

@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
-from rag.llm import LLMError
-from rag.question import QuestionError
+from rag.answer.llm import LLMError
+from rag.query.checks import QuestionError
 from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab

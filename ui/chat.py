@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
-from rag.question import QuestionError, check_question
+from rag.query.checks import QuestionError, check_question
 from rag.records import Answer
 from ui import render
 

@@ -21,6 +21,7 @@ import gradio as gr
 
 from rag import IngestError, PlanQA, WriterBusy
 from rag.settings import Settings
+from rag.store.library import FileStatus
 from ui import render
 from ui.verify import VerifyTab
 
@@ -114,10 +115,10 @@ def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress
         target.unlink(missing_ok=True)
         return Outcome("error", f"无法索引 {name}：{error}")
     row = report.files[0]
-    if row.status == "failed":
+    if row.status == FileStatus.FAILED:
         target.unlink(missing_ok=True)
         return Outcome("error", f"无法索引 {name}：{row.error}")
-    if row.status == "unchanged":
+    if row.status == FileStatus.UNCHANGED:
         return Outcome("info", f"{name} 已在索引中，内容没有变化。")
     return Outcome("ok", f"已索引《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。")
 

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ingest.text import MARKER, citation_label
 from rag.records import Answer, Citation, Hit
 
 if TYPE_CHECKING:  # the app reads articles through rag; only their type comes from ingest
     from ingest.records import Article
 
 MIN_TERM_CHARS = 2  # one-character words ("市", "和") would light up every line
-_MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 _MD_LIST_START = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
 _CLAUSE_MARK = re.compile(r"第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十百零〇]+、|（[^）]{1,4}）|\d+[.．]")
@@ -30,7 +30,7 @@ EMPTY_CITATIONS = "提问后，这里会列出回答所依据的条款原文，�
 # -- text and spans -----------------------------------------------------------------------------
 def heading_of(article: Article) -> str:
     """The heading words after the clause ref ("空间相近人文相亲"), from the article's citation."""
-    prefix = f"《{article.doc_title}》{article.clause_ref}"
+    prefix = citation_label(article.doc_title, article.clause_ref)
     citation = article.citation
     return citation[len(prefix):] if citation.startswith(prefix) else article.section
 
@@ -125,7 +125,7 @@ def sentence_span(text: str, sentence: str) -> tuple[int, int] | None:
     and map the match back."""
     kept: list[int] = []  # offsets in `text` of the characters outside markers
     at = 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         kept += range(at, match.start())
         at = match.end()
     kept += range(at, len(text))
@@ -139,7 +139,7 @@ def _with_markers(text: str) -> str:
     """Escaped text with each `[n]` shown as a superscript citation marker."""
     out = []
     at = 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         out.append(md_escape(text[at : match.start()]))
         out.append(f'<sup class="cite-marker">[{match.group(1)}]</sup>')
         at = match.end()

@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
-from rag.keyword import tokenize
-from rag.question import QuestionError
+from rag.search.keyword import tokenize
+from rag.query.checks import QuestionError
 from ui import render
 
 ALL_DOCUMENTS = "全部文件"

@@ -74,9 +74,11 @@ class ArticleStore:
         return int(metadata.get("version", 0))
 
     def count(self) -> int:
+        """Chunks in the store."""
         return self._articles.count()
 
     def document_hash(self, doc_id: str) -> str | None:
+        """The sha256 of the file the document was last ingested from; None when it is not indexed."""
         found = self._documents.get(ids=[doc_id], include=["metadatas"])
         return found["metadatas"][0]["sha256"] if found["ids"] else None
 

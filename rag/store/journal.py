@@ -18,12 +18,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 from ingest.records import Article, Document
-from rag.store import ArticleStore
+from rag.store.chroma import ArticleStore
 
 COMMITTED = "COMMITTED"  # marker file: its presence means the batch must be applied
 
@@ -46,6 +47,14 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+class StepKind(StrEnum):
+    """What one staged step does to the store (its "kind" in the step's JSON)."""
+
+    RESET = "reset"  # drop both collections
+    REPLACE = "replace"  # put a document in, its old chunks out
+    DELETE = "delete"  # take a document and its chunks out
+
+
 @dataclass(frozen=True)
 class Step:
     """One staged change: a reset, a document to replace, or a document to delete."""
@@ -54,8 +63,8 @@ class Step:
     record: dict
 
     @property
-    def kind(self) -> str:
-        return self.record["kind"]
+    def kind(self) -> StepKind:
+        return StepKind(self.record["kind"])
 
     def document(self) -> tuple[Document, list[Article], np.ndarray]:
         articles = [Article.from_metadata(a["text"], a["metadata"]) for a in self.record["articles"]]
@@ -89,7 +98,7 @@ class Journal:
         self.folder.mkdir(parents=True)
 
     def stage_reset(self) -> None:
-        self._stage("reset", {"original": ""})
+        self._stage(StepKind.RESET, {"original": ""})
 
     def stage_replace(
         self, document: Document, articles: list[Article], vectors: np.ndarray, original: Path | None = None
@@ -103,7 +112,7 @@ class Journal:
             _write_atomically(step.with_suffix(".original"), original.read_bytes())
         fields = asdict(document)
         self._stage(
-            "replace",
+            StepKind.REPLACE,
             {
                 "document": fields,
                 "articles": [{"text": a.text, "metadata": a.metadata()} for a in articles],
@@ -113,7 +122,7 @@ class Journal:
         )
 
     def stage_delete(self, doc_id: str, original: str = "") -> None:
-        self._stage("delete", {"doc_id": doc_id, "original": original})
+        self._stage(StepKind.DELETE, {"doc_id": doc_id, "original": original})
 
     def commit(self) -> None:
         """From here on the batch will be applied, by this process or by the next writer."""
@@ -139,12 +148,12 @@ class Journal:
     def apply(self, store: ArticleStore, uploads: Path) -> None:
         """Carry out every step of the committed batch, in order, then remove it."""
         for step in self._steps():
-            if step.kind == "reset":
+            if step.kind == StepKind.RESET:
                 store.reset()
-            elif step.kind == "replace":
+            elif step.kind == StepKind.REPLACE:
                 store.replace_document(*step.document())
                 step.keep_original(uploads)
-            elif step.kind == "delete":
+            elif step.kind == StepKind.DELETE:
                 store.delete_document(step.record["doc_id"])
                 step.drop_original(uploads)
         (self.folder / COMMITTED).unlink()  # first, so a batch half removed is never applied again
@@ -158,7 +167,7 @@ class Journal:
     def _next_path(self) -> Path:
         return self.folder / f"step-{len(list(self.folder.glob('step-*.json'))):06d}.json"
 
-    def _stage(self, kind: str, record: dict, path: Path | None = None) -> None:
+    def _stage(self, kind: StepKind, record: dict, path: Path | None = None) -> None:
         path = path or self._next_path()
         data = json.dumps({"kind": kind, **record}, ensure_ascii=False).encode("utf-8")
         _write_atomically(path, data)

@@ -17,10 +17,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ingest.text import MARKER, char_bigrams
 from rag.records import Citation
 
-MARKER = re.compile(r"\[(\d+)\]")
+# The source label a line opens with: "《成渝地区双城经济圈建设规划纲要》第三章第一节：", "根据《…》三、（七）：".
 _LABEL = re.compile(r"^(?:根据|据|见)?《[^》]{1,80}》[^：:\n]{0,60}[：:]")
+# A claim ends after its full stop (and the markers that follow it), or after markers that end a
+# clause mid-sentence: "…城市[1]，并…" is two claims.
 _CLAIM_END = re.compile(r"(?<=[。！？；!?;])(?!\[)|(?<=\])(?![\[\d])")
 _IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -48,17 +51,12 @@ def claims(answer: str) -> list[Claim]:
     return found
 
 
-def bigrams(text: str) -> set[str]:
-    text = _IGNORED.sub("", unicodedata.normalize("NFKC", text))
-    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
-
-
 def support(claim: str, sources: list[str]) -> float:
     """Share of the claim's character bigrams found in the sources (0..1)."""
-    wanted = bigrams(claim)
+    wanted = char_bigrams(claim)
     if not wanted:
         return 1.0
-    held = set().union(*(bigrams(s) for s in sources)) if sources else set()
+    held = set().union(*(char_bigrams(s) for s in sources)) if sources else set()
     return len(wanted & held) / len(wanted)
 
 

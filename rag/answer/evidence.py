@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from ingest.headings import MAX_TITLE_CHARS, match_heading
 from ingest.records import Article, heading_words
 from ingest.split import sentence_spans
-from rag.index import Catalogue, index_text
-from rag.keyword import PARTICLES, KeywordIndex, han_bigrams, stopwords, tokenize
-from rag.question import Question
+from rag.store.catalogue import Catalogue, index_text
+from ingest.text import han_bigrams
+from rag.search.keyword import PARTICLES, KeywordSearch, stopwords, tokenize
+from rag.query.reader import Question
 from rag.records import Hit
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
@@ -87,6 +88,7 @@ class Sentence:
 
 
 def sentences(passage: Passage) -> list[Sentence]:
+    """The sentences of the article, in order, each with the line that holds it."""
     text = passage.text
     out = []
     for start, end in sentence_spans(text):
@@ -101,9 +103,11 @@ class Weights:
 
     Words carry meaning; bigrams catch what word segmentation misses ("规划期" in "规划期为…",
     "自贡綦江" in "自贡綦江“飞地园区”"). Document names are not terms: they choose the documents.
+    `nested_term_share`: the weight kept by a word inside a longer word of the question
+    (`AnswerSettings.nested_term_share`).
     """
 
-    def __init__(self, question: Question, keyword: KeywordIndex) -> None:
+    def __init__(self, question: Question, keyword: KeywordSearch, nested_term_share: float) -> None:
         words = [t for t in tokenize(question.content) if not _COUNT.match(t)]
         self.terms: dict[str, float] = {t: keyword.idf(t) for t in words if keyword.frequency(t)}
         known = sum(self.terms.values()) / len(self.terms) if self.terms else keyword.typical_idf()
@@ -114,10 +118,10 @@ class Weights:
         strongest = max(self.terms.values(), default=known)
         for phrase in question.quoted:
             self.terms[phrase] = strongest
-        # A search-mode token inside a longer token of the same question counts half (生产 in 生产总值).
+        # A search-mode token inside a longer token of the same question counts less (生产 in 生产总值).
         for token in list(self.terms):
             if any(token != other and token in other for other in self.terms):
-                self.terms[token] *= 0.5
+                self.terms[token] *= nested_term_share
         for year in question.years:  # "到2035年": the year asked about is part of what is asked
             self.terms[f"{year}年"] = strongest
         plain = question.content
@@ -137,6 +141,7 @@ class Weights:
 
     @property
     def empty(self) -> bool:
+        """Nothing of the question carries weight (no word or bigram to look for)."""
         return not self._word_total and not self._bigram_total
 
     def coverage(self, text: str) -> float:
@@ -160,4 +165,5 @@ def has_unit(text: str, units: tuple[str, ...]) -> bool:
 
 
 def has_date(text: str) -> bool:
+    """A date or a time word ("2025年", "3月", "年底", "2021—2025")."""
     return DATE_WORDS.search(text) is not None

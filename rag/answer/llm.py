@@ -1,5 +1,5 @@
 """The generative answerer: a chat model (any OpenAI-compatible endpoint, through LangChain) writes the
-answer from numbered clauses, and its `[n]` markers become citations that `rag.verify` checks.
+answer from numbered clauses, and its `[n]` markers become citations that `rag.answer.verify` checks.
 
 The model sees the whole articles of the top hits as `[n] 《title》clause heading` entries, within a
 token budget, and the question inside delimiters as data (prompts/answer_*.txt). Nothing it writes is
@@ -21,15 +21,15 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from ingest.records import Article
 from ingest.split import sentence_spans
+from ingest.text import MARKER
 from ingest.tokens import count_tokens
-from rag.citations import MAX_QUOTE_CHARS
-from rag.evidence import whole_article
-from rag.index import Catalogue
-from rag.prompts import render_prompt
-from rag.question import Question
+from rag.answer.evidence import whole_article
+from rag.answer.prompts import render_prompt
+from rag.answer.verify import claims, support
+from rag.query.reader import Question
 from rag.records import REFUSAL, Citation, Draft, Hit
 from rag.settings import LLMSettings, Settings
-from rag.verify import MARKER, claims, support
+from rag.store.catalogue import Catalogue
 
 SYSTEM_PROMPT, USER_PROMPT = "answer_system", "answer_user"
 CLAUSE_SEPARATOR = "\n\n"
@@ -91,11 +91,14 @@ class Clause:
 
     @property
     def entry(self) -> str:
+        """`[n] 《title》clause heading` and the article's text below it."""
         return f"[{self.n}] {self.article.citation}\n{self.text}"
 
 
 @dataclass(frozen=True)
 class Prompt:
+    """The messages sent to the model and the clauses they number."""
+
     messages: list[BaseMessage]
     clauses: list[Clause]
 
@@ -107,6 +110,7 @@ def as_data(text: str) -> str:
 
 
 def clause_block(clauses: list[Clause]) -> str:
+    """The numbered clauses as the prompt shows them, as data."""
     return CLAUSE_SEPARATOR.join(as_data(c.entry) for c in clauses)
 
 
@@ -135,21 +139,21 @@ def tidy(text: str) -> str:
     return text.strip()
 
 
-def best_quote(text: str, claim_texts: list[str]) -> tuple[str, int]:
+def best_quote(text: str, claim_texts: list[str], max_quote_chars: int) -> tuple[str, int]:
     """The sentence of the article that holds most of each claim's character bigrams, spanning them
-    all when they lie close together; (quote, offset in `text`)."""
+    all when they lie within `max_quote_chars`; (quote, offset in `text`)."""
     spans = sentence_spans(text)
     if not spans:
         return "", -1
     # max() keeps the first of equals: the earlier sentence wins a tie.
     chosen = sorted({max(spans, key=lambda s: support(claim, [text[s[0] : s[1]]])) for claim in claim_texts})
     low, high = chosen[0][0], chosen[-1][1]
-    if high - low > MAX_QUOTE_CHARS:
+    if high - low > max_quote_chars:
         low, high = max(spans, key=lambda s: support(claim_texts[0], [text[s[0] : s[1]]]))
     return text[low:high], low
 
 
-def draft_from(answer: str, clauses: list[Clause]) -> Draft:
+def draft_from(answer: str, clauses: list[Clause], max_quote_chars: int) -> Draft:
     """The Draft of a model's answer: citations for the markers that name a clause, numbered as in
     the prompt; a refusal when it says the documents do not answer and cites nothing."""
     text = tidy(answer)
@@ -165,7 +169,7 @@ def draft_from(answer: str, clauses: list[Clause]) -> Draft:
     citations = []
     for n in used:
         clause = by_number[n]
-        quote, start = best_quote(clause.text, citing[n] or [text])
+        quote, start = best_quote(clause.text, citing[n] or [text], max_quote_chars)
         citations.append(Citation(n, clause.article, clause.text, quote, start))
     return Draft(text, citations, False)
 
@@ -192,12 +196,13 @@ class LLMAnswerer:
         return Prompt([SystemMessage(self._system), HumanMessage(user)], clauses)
 
     def answer(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Draft:
+        """The model's answer from the whole articles of `hits`; a refusal, without a call, when there are none."""
         prompt = self.prompt(question, hits, catalogue)
         if not prompt.clauses:  # nothing to answer from: no call, no cost
             return Draft(REFUSAL, [], True)
         with self._endpoint_errors():
             message = self.chat_model.invoke(prompt.messages)
-        return draft_from(message.text, prompt.clauses)
+        return draft_from(message.text, prompt.clauses, self.settings.answer.max_quote_chars)
 
     def stream(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Iterator[str | Draft]:
         """Yield text pieces as the model writes them, then the finished Draft."""
@@ -212,7 +217,7 @@ class LLMAnswerer:
                 if piece := chunk.text:
                     pieces.append(piece)
                     yield piece
-        yield draft_from("".join(pieces), prompt.clauses)
+        yield draft_from("".join(pieces), prompt.clauses, self.settings.answer.max_quote_chars)
 
     @contextmanager
     def _endpoint_errors(self) -> Iterator[None]:

@@ -3,9 +3,10 @@ a document's metadata, a clause), which documents it names, and what its answer 
 
 Before anything else, words the plans never use are mended: a homophone of a plan word is taken
 for it ("内疆" → "内江", typed with the wrong character), and everyday words get the plan's term
-added ("GDP" → "地区生产总值", `rag/synonyms.toml`). Content words still unknown to every plan
-are `unknown`: they weigh in the evidence score, so a question about them is hard to answer. The phrases that signal each intent are
-data in `rag/intents.toml`.
+added ("GDP" → "地区生产总值", `rag/query/synonyms.toml`). Content words still unknown to every plan
+are `unknown`: they weigh in the evidence score, so a question about them is hard to answer. The
+phrases that signal each intent are data in `rag/query/intents.toml`; the thresholds are
+`settings.query`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-from rag.corpus import CorpusIndex
-from rag.keyword import PARTICLES, KeywordIndex, jieba_module, stopwords, tokenize
-from rag.lookup import ClauseQuery, DocumentNames, normalise, parse_clause_query
+from ingest.text import normalise
+from rag.query.clauses import ClauseQuery, parse_clause_query
+from rag.query.names import DocumentNames
+from rag.search.keyword import PARTICLES, KeywordSearch, Tokenizer, jieba_module, stopwords, tokenize
+from rag.settings import QuerySettings
+from rag.store.phrases import PhraseLookup
 
 INTENTS_FILE = Path(__file__).with_name("intents.toml")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
@@ -33,17 +39,31 @@ NAME_FLAGS = ("nr", "nrt", "ns")  # people and places: the evidence must name th
 FUNCTION_FLAGS = ("m", "r", "d", "p", "c", "u", "y", "e", "o", "q", "x", "f", "t", "a")
 NOUN_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "eng")  # only an unknown noun says "this is not in the plans"
 VERB_FLAGS = NOUN_FLAGS + ("v", "vn")  # the words counted for the foreign share
-COMMON_NAME_SHARE = 0.5  # a place named in half of all articles ("城市", "成渝") constrains nothing
-COMMON_WORD_FREQUENCY = 200  # a word this common in jieba's dictionary ("出现") is not a typo
 
 
-class QuestionError(ValueError):
-    """A question that cannot be asked (empty, too long), with the reason in words."""
+class Want(StrEnum):
+    """What kind of answer a question asks for (its phrases: `[wants]` in intents.toml)."""
+
+    LIST = "list"  # "有哪些…": every item
+    NUMBER = "number"  # "多少…": a figure
+    DATE = "date"  # "什么时候…"
+    LOCATE = "locate"  # "哪份文件/哪一条…": where the text says it
+    COMPARE = "compare"  # two documents named, or "比较/区别"
+
+
+class MetadataField(StrEnum):
+    """A fact about a document itself, not its text (its phrases: `[metadata]` in intents.toml)."""
+
+    DOC_NUMBER = "doc_number"  # 发文字号
+    ISSUER = "issuer"  # 发文机关
+    DATE_WRITTEN = "date_written"  # 成文日期
+    DATE_PUBLISHED = "date_published"  # 发布日期
+    ORDER = "order"  # which document came first
 
 
 @dataclass(frozen=True)
 class Intents:
-    metadata: dict[str, tuple[str, ...]]
+    metadata: dict[MetadataField, tuple[str, ...]]
     about_document: tuple[str, ...]
     wants: dict[str, tuple[str, ...]]
     list_pattern: re.Pattern[str]
@@ -51,7 +71,7 @@ class Intents:
     units: dict[str, tuple[str, ...]]
 
     @classmethod
-    def load(cls, path: Path = INTENTS_FILE) -> "Intents":
+    def load(cls, path: Path = INTENTS_FILE) -> Intents:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
         metadata = dict(data["metadata"])
@@ -60,7 +80,7 @@ class Intents:
         list_pattern = re.compile(wants.pop("list_pattern"))
         number_pattern = re.compile(wants.pop("number_pattern"))
         return cls(
-            metadata={k: tuple(v) for k, v in metadata.items()},
+            metadata={MetadataField(k): tuple(v) for k, v in metadata.items()},
             about_document=about,
             wants={k: tuple(v) for k, v in wants.items()},
             list_pattern=list_pattern,
@@ -96,8 +116,8 @@ class Question:
         return self.content if self.doc_ids and self.content.strip() else self.search_text
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
-    metadata_field: str | None = None  # doc_number | issuer | date_written | date_published | order
-    wants: frozenset[str] = field(default_factory=frozenset)  # list number date locate compare
+    metadata_field: MetadataField | None = None
+    wants: frozenset[Want] = field(default_factory=frozenset)
     years: tuple[str, ...] = ()  # years the evidence must mention ("2030")
     units: tuple[str, ...] = ()  # units the figure must carry ("亿元", "万亿")
     names: tuple[str, ...] = ()  # places and people the evidence must mention
@@ -107,25 +127,13 @@ class Question:
     foreign: float = 0.0  # share of its nouns and verbs that no plan uses ("忽略…指令…提示词": most)
 
 
-# Terminal escapes ("\x1b[31m"), control characters but tab and newlines, and invisible format
-# characters (zero-width, bidi overrides) are never part of a question: pasted or hostile noise.
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
-_WORD = re.compile(r"[^\W_]")  # a letter or digit of any script
+class Mended(NamedTuple):
+    """A question with its homophones corrected, and what reading its words found."""
 
-
-def check_question(text: object, max_chars: int) -> str:
-    """The question without control characters, stripped, or a `QuestionError` saying what is wrong
-    with it (empty, too long, no words). API, command line and app all ask through this one check."""
-    text = _CONTROL.sub("", text).strip() if isinstance(text, str) else ""
-    if not text:
-        raise QuestionError("问题不能为空 (the question is empty)")
-    if len(text) > max_chars:
-        raise QuestionError(f"问题过长：{len(text)} 字，上限 {max_chars} 字 (the question is too long)")
-    if not _WORD.search(text):
-        raise QuestionError("问题中没有文字，请用文字提问 (the question has no words)")
-    return text
+    text: str  # the question, each mistyped plan word replaced by the plan's word
+    unknown: tuple[str, ...]  # nouns no plan uses
+    names: tuple[str, ...]  # places and people the evidence must name (not common, not in a document's name)
+    foreign: float  # share of its nouns and verbs that no plan uses
 
 
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
@@ -138,40 +146,53 @@ class QuestionReader:
     def __init__(
         self,
         names: DocumentNames,
-        keyword: KeywordIndex,
+        keyword: KeywordSearch,
         corpus_text: str,
-        tokenizer: str = "jieba",
+        tokenizer: Tokenizer = Tokenizer.JIEBA,
         intents: Intents | None = None,
+        settings: QuerySettings | None = None,
     ) -> None:
         self.names = names
         self._keyword = keyword
-        self._corpus = CorpusIndex(corpus_text)
+        self._corpus = PhraseLookup(corpus_text)
         self._tokenizer = tokenizer
         self._intents = intents or default_intents()
+        self._settings = settings or QuerySettings()
         self._homophones = _homophone_index(keyword.vocabulary(), keyword)
 
     def read(self, text: str) -> Question:
+        """Everything the answerers need to know about a question, found in this order:
+
+        1. `mend`: mistyped plan words corrected, unknown nouns, required names, the foreign share.
+           First, because every later step should see "内江", not the "内疆" that was typed.
+        2. the plan's terms for everyday words appended ("GDP" → 地区生产总值): the search text.
+        3. the documents it names, then what it wants (list, number, date, locate, compare) from the
+           phrases of intents.toml. A list question is not also a number question ("有哪几个…");
+           a question across documents ("哪两份文件都提到…") keeps no document filter.
+        4. for a number: the units its figure must carry ("多少亿元"); then the clause it points at,
+           the metadata field it asks about, its years, sub-questions and quoted phrases.
+        """
         intents = self._intents
-        mended, unknown, names, foreign = self.mend(text)
-        search_text = _with_synonyms(mended)
+        mended = self.mend(text)
+        search_text = _with_synonyms(mended.text)
         normalised = normalise(search_text)
         doc_ids = tuple(self.names.mentioned(search_text))
-        wants: set[str] = set()
+        wants: set[Want] = set()
         if _has(normalised, intents.wants["list"]) or intents.list_pattern.search(normalised):
-            wants.add("list")
-        if "list" not in wants and (_has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)):
-            wants.add("number")
+            wants.add(Want.LIST)
+        if Want.LIST not in wants and (_has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)):
+            wants.add(Want.NUMBER)
         if _has(normalised, intents.wants["date"]):
-            wants.add("date")
+            wants.add(Want.DATE)
         if _has(normalised, intents.wants["locate"]):
-            wants.add("locate")
+            wants.add(Want.LOCATE)
         if _has(normalised, intents.wants["across_documents"]):
-            wants.add("locate")
+            wants.add(Want.LOCATE)
             doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
         if len(doc_ids) >= 2 or _has(normalised, intents.wants["compare"]):
-            wants.add("compare")
+            wants.add(Want.COMPARE)
         units: tuple[str, ...] = ()
-        if "number" in wants and (match := _ASKED_UNIT.search(normalised)):
+        if Want.NUMBER in wants and (match := _ASKED_UNIT.search(normalised)):
             units = self._units_for(match["unit"] or match["far"])
         return Question(
             text=text,
@@ -185,15 +206,16 @@ class QuestionReader:
             wants=frozenset(wants),
             years=tuple(dict.fromkeys(_YEAR.findall(normalised))),
             units=units,
-            names=names,
-            unknown=unknown,
-            parts=_parts(mended),
+            names=mended.names,
+            unknown=mended.unknown,
+            parts=_parts(mended.text),
             quoted=tuple(dict.fromkeys(_QUOTED.findall(text))),
-            foreign=foreign,
+            foreign=mended.foreign,
         )
 
-    def mend(self, text: str) -> tuple[str, tuple[str, ...], tuple[str, ...], float]:
-        """Correct homophones; return the text, unknown nouns, required names and the foreign share."""
+    def mend(self, text: str) -> Mended:
+        """Correct homophones of plan words, and note the unknown nouns, the names the evidence
+        must hold and the share of foreign words, in one pass over jieba's tagged words."""
         mended: list[str] = []
         unknown: list[str] = []
         required: list[str] = []
@@ -213,7 +235,9 @@ class QuestionReader:
         text = "".join(mended)
         named = self.names.strip_names(normalise(text))
         required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
-        return text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required)), foreign / content if content else 0.0
+        return Mended(
+            text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required)), foreign / content if content else 0.0
+        )
 
     def _typo(self, word: str, flag: str) -> bool:
         """A word that may be a mistyped plan word: not in the plans, not a common word, not a
@@ -222,7 +246,7 @@ class QuestionReader:
             _HAN_WORD.match(word) is not None
             and word not in self._corpus
             and not flag.startswith(FUNCTION_FLAGS)
-            and jieba_module().dt.FREQ.get(word, 0) < COMMON_WORD_FREQUENCY
+            and jieba_module().get_FREQ(word, 0) < self._settings.common_word_frequency
             and not any(char in PARTICLES for char in word)
         )
 
@@ -239,7 +263,8 @@ class QuestionReader:
         )
 
     def _common(self, word: str) -> bool:
-        return self._keyword.frequency(word) > COMMON_NAME_SHARE * len(self._keyword)
+        """A name so many chunks hold that requiring it would rule out nothing."""
+        return self._keyword.frequency(word) > self._settings.common_name_share * len(self._keyword)
 
     def _units_for(self, asked: str) -> tuple[str, ...]:
         """Evidence units that answer "多少<asked>": the longest unit the asked words start with."""
@@ -248,7 +273,7 @@ class QuestionReader:
                 return self._intents.units[unit]
         return ()
 
-    def _metadata_field(self, normalised: str, doc_ids: tuple[str, ...]) -> str | None:
+    def _metadata_field(self, normalised: str, doc_ids: tuple[str, ...]) -> MetadataField | None:
         """The metadata field asked for, when the question is about the document itself."""
         intents = self._intents
         asked = next((f for f, phrases in intents.metadata.items() if _has(normalised, phrases)), None)
@@ -299,7 +324,7 @@ def _pinyin(word: str) -> str:
     return "".join(lazy_pinyin(word))
 
 
-def _homophone_index(vocabulary: list[str], keyword: KeywordIndex) -> dict[str, str]:
+def _homophone_index(vocabulary: list[str], keyword: KeywordSearch) -> dict[str, str]:
     """Pinyin → the most common plan word of 2–4 characters that sounds so."""
     by_sound: dict[str, list[str]] = defaultdict(list)
     for word in vocabulary:

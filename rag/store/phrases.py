@@ -9,7 +9,7 @@ _MASK64 = (1 << 64) - 1
 _CODE_POINTS = 0x110000
 
 
-class CorpusIndex:
+class PhraseLookup:
     """`word in corpus` with the answers of the string itself, without scanning it for most words.
 
     The reader asks this of every word of a question (twice); at 100k chunks the corpus holds tens

@@ -1,18 +1,20 @@
-"""The index of PLANQA_HOME: ingesting files into the store, and the in-memory catalogue readers use.
+"""The writer of PLANQA_HOME's index, `Library`: ingests and deletes files (through the journal,
+all or nothing), and builds and pins the catalogue (rag/store/catalogue.py) that answers read.
 
 Writes (ingest, delete, reset) hold a lock file, so one process writes at a time and a second writer
-gets a clear message. Readers keep a catalogue (all chunks, BM25, documents) built once and rebuilt
-only when the store's version changes.
+gets a clear message. The catalogue (all chunks, BM25, documents) is built once and rebuilt only when
+the store's version changes; `reading()` pins one for a whole answer.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from threading import RLock
@@ -23,27 +25,30 @@ from filelock import FileLock, Timeout
 from ingest.clean import CleaningRules
 from ingest.loaders import IngestError, check_file
 from ingest.pipeline import doc_id_for, parse_file
-from ingest.records import Article, Document
-from rag.embeddings import VectorEmbeddings, make_embeddings
-from rag.journal import Journal
-from rag.keyword import KeywordIndex
+from ingest.records import Article
+from rag.search.embeddings import VectorEmbeddings, make_embeddings
+from rag.search.keyword import KeywordSearch
 from rag.settings import Settings
-from rag.store import ArticleStore, make_client
+from rag.store.catalogue import Catalogue, index_text
+from rag.store.chroma import ArticleStore, make_client
+from rag.store.journal import Journal
+from rag.store.locks import ReadWriteLock
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-VERSION_CHECK_S = 2.0  # how often a reader asks the store whether another process wrote
 JOURNAL_FOLDER = "journal"  # under PLANQA_HOME: the batch a writer is staging or applying
-REFERENCE_SAMPLE = 64  # chunk vectors kept to tell a question's typical similarity (rag/fusion.py)
 
 
 class WriterBusy(RuntimeError):
     """Another process holds the write lock of this PLANQA_HOME."""
 
 
-def index_text(article: Article) -> str:
-    """What is embedded and keyword-indexed for a chunk: its chapter and title give it context."""
-    chapter = f"{article.chapter}\n" if article.chapter and not article.text.startswith(article.chapter) else ""
-    return f"{article.doc_title}\n{chapter}{article.text}"
+class FileStatus(StrEnum):
+    """What ingest did with one file."""
+
+    ADDED = "added"  # a new document
+    UPDATED = "updated"  # its content changed: all its old chunks replaced
+    UNCHANGED = "unchanged"  # same content hash as indexed: skipped
+    FAILED = "failed"  # could not be read; `FileResult.error` says why
 
 
 @dataclass
@@ -51,7 +56,7 @@ class FileResult:
     """What ingest did with one file."""
 
     file: str
-    status: str  # added | updated | unchanged | failed
+    status: FileStatus
     title: str = ""
     articles: int = 0
     tokens: int = 0
@@ -61,106 +66,18 @@ class FileResult:
 
 @dataclass
 class IngestReport:
+    """What one ingest did, file by file."""
+
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
-        return any(f.status in ("added", "updated") for f in self.files)
+        return any(f.status in (FileStatus.ADDED, FileStatus.UPDATED) for f in self.files)
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
-
-
-@dataclass
-class Catalogue:
-    """Everything readers need in memory, consistent with one store version."""
-
-    version: int
-    articles: list[Article]
-    documents: list[Document]
-    keyword: KeywordIndex
-    reference_vectors: np.ndarray  # a fixed sample of chunk vectors: what "typical" similarity is
-
-    @cached_property
-    def by_id(self) -> dict[str, Article]:
-        return {a.chunk_id: a for a in self.articles}
-
-    @cached_property
-    def position(self) -> dict[str, int]:
-        return {a.chunk_id: i for i, a in enumerate(self.articles)}
-
-    @cached_property
-    def documents_by_id(self) -> dict[str, Document]:
-        return {d.doc_id: d for d in self.documents}
-
-    def parts(self, article: Article) -> list[Article]:
-        """All parts of the article `article` belongs to, in order."""
-        return [a for a in self.of_document(article.doc_id) if a.order == article.order]
-
-    def of_document(self, doc_id: str) -> list[Article]:
-        return self._by_document.get(doc_id, [])
-
-    @cached_property
-    def _by_document(self) -> dict[str, list[Article]]:
-        groups: dict[str, list[Article]] = {}
-        for article in self.articles:
-            groups.setdefault(article.doc_id, []).append(article)
-        return groups
-
-    def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
-        """Positions in `articles` of the chunks of these documents (ascending)."""
-        found = [self._rows[doc_id] for doc_id in dict.fromkeys(doc_ids) if doc_id in self._rows]
-        return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-
-    @cached_property
-    def _rows(self) -> dict[str, np.ndarray]:
-        rows: dict[str, list[int]] = {}
-        for position, article in enumerate(self.articles):
-            rows.setdefault(article.doc_id, []).append(position)
-        return {doc_id: np.array(positions, dtype=np.int64) for doc_id, positions in rows.items()}
-
-
-class ReadWriteLock:
-    """Many readers at once, or one writer; a waiting writer goes before readers that arrive after
-    it. A thread that already reads may enter again (the steps of one answer nest)."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._readers = 0
-        self._writing = False
-        self._depth = threading.local()
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        depth = getattr(self._depth, "value", 0)
-        if not depth:
-            with self._changed:
-                self._changed.wait_for(lambda: not self._writing)
-                self._readers += 1
-        self._depth.value = depth + 1
-        try:
-            yield
-        finally:
-            self._depth.value = depth
-            if not depth:
-                with self._changed:
-                    self._readers -= 1
-                    self._changed.notify_all()
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        with self._changed:
-            self._changed.wait_for(lambda: not self._writing)
-            self._writing = True
-            self._changed.wait_for(lambda: self._readers == 0)
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._writing = False
-                self._changed.notify_all()
+        return [f for f in self.files if f.status == FileStatus.FAILED]
 
 
 def collect_files(paths: Iterable[Path], extensions: Iterable[str]) -> list[Path]:
@@ -175,7 +92,7 @@ def collect_files(paths: Iterable[Path], extensions: Iterable[str]) -> list[Path
     return files
 
 
-class Index:
+class Library:
     """One PLANQA_HOME's store, embeddings and catalogue; create once per process and share."""
 
     def __init__(self, settings: Settings) -> None:
@@ -200,7 +117,7 @@ class Index:
             return pinned
         with self._lock:
             now = time.monotonic()
-            if self._catalogue is None or now - self._checked_at > VERSION_CHECK_S:
+            if self._catalogue is None or now - self._checked_at > self.settings.store.version_check_s:
                 self._checked_at = now
                 settled = self._settle()  # while a writer applies a batch, keep the catalogue from before it
                 version = self.store.version()
@@ -210,8 +127,8 @@ class Index:
                         version=version,
                         articles=articles,
                         documents=self.store.documents(),
-                        keyword=KeywordIndex([index_text(a) for a in articles], self.settings.retrieval.tokenizer),
-                        reference_vectors=self.store.sample_vectors(REFERENCE_SAMPLE),
+                        keyword=KeywordSearch([index_text(a) for a in articles], self.settings.retrieval.tokenizer),
+                        reference_vectors=self.store.sample_vectors(self.settings.retrieval.reference_sample),
                     )
             catalogue = self._catalogue  # a writer may reset the attribute before we return
         return catalogue
@@ -230,6 +147,7 @@ class Index:
                 self._pinned.catalogue = outer
 
     def is_empty(self) -> bool:
+        """True when the store holds no chunk (nothing ingested yet, or all deleted)."""
         return self.store.count() == 0
 
     def default_paths(self) -> list[Path]:
@@ -262,7 +180,7 @@ class Index:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced whole.
 
         All or nothing: every file is parsed and embedded into the journal first, and the store is
-        changed only after the batch is committed there (see rag/journal.py).
+        changed only after the batch is committed there (see rag/store/journal.py).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -294,17 +212,17 @@ class Index:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             previous = None if reset else self.store.document_hash(doc_id_for(path))
             if previous == digest:
-                return FileResult(path.name, "unchanged", seconds=time.perf_counter() - started)
+                return FileResult(path.name, FileStatus.UNCHANGED, seconds=time.perf_counter() - started)
             document, articles = parse_file(
                 path, self._rules, self.settings.ingest.max_chunk_tokens, self.settings.ingest.limits
             )
             vectors = self._embed(articles, progress)
             self.journal.stage_replace(document, articles, vectors, original=self._original_to_keep(path))
         except IngestError as error:
-            return FileResult(path.name, "failed", error=str(error), seconds=time.perf_counter() - started)
+            return FileResult(path.name, FileStatus.FAILED, error=str(error), seconds=time.perf_counter() - started)
         return FileResult(
             path.name,
-            "updated" if previous else "added",
+            FileStatus.UPDATED if previous else FileStatus.ADDED,
             title=document.title,
             articles=len({a.order for a in articles}),
             tokens=sum(a.tokens for a in articles),

@@ -1,4 +1,5 @@
-"""Keyword retrieval: BM25 (bm25s, sparse) over jieba search tokens or character bigrams.
+"""Keyword retrieval: BM25 (bm25s, sparse) over jieba search tokens or character bigrams, and the
+tokenizer and word lists (stopwords, particles) every reader of text shares.
 
 On these plans BM25 wins when a question reuses the plan's words; it also gives the IDF weights the
 extractive answerer uses to score sentences.
@@ -16,10 +17,12 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from ingest.text import han_bigrams
+from rag.settings import Tokenizer
+
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 _WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?%?")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 # Particles: a "word" jieba glued to one of these ("项是") is a fragment, not a word of its own.
@@ -28,6 +31,7 @@ PARTICLES = frozenset("的了是在和与及或吗呢吧啊呀也都就把被之
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
+    """Words never searched for (rag/search/stopwords.txt; `#` starts a comment line)."""
     lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
@@ -42,14 +46,15 @@ def jieba_module():
     return jieba
 
 
-def tokenize(text: str, mode: str = "jieba") -> list[str]:
-    """Content tokens of `text`: jieba search-mode words (or character bigrams), stopwords out."""
+def tokenize(text: str, mode: Tokenizer = Tokenizer.JIEBA) -> list[str]:
+    """Content tokens of `text`: jieba search-mode words (or character bigrams, a lone Chinese
+    character standing for itself), lower-cased, stopwords out."""
     stop = stopwords()
-    if mode == "bigram":
+    if mode == Tokenizer.BIGRAM:
         tokens: list[str] = []
         for run in _WORD.findall(text):
             if _HAN.match(run):
-                tokens += [run[i : i + 2] for i in range(max(1, len(run) - 1))]
+                tokens += han_bigrams(run) or [run]
             else:
                 tokens.append(run.lower())
         return [t for t in tokens if t not in stop]
@@ -57,18 +62,10 @@ def tokenize(text: str, mode: str = "jieba") -> list[str]:
     return [w.lower() for w in words if _WORD.fullmatch(w) and w not in stop]
 
 
-def han_bigrams(text: str) -> list[str]:
-    """Overlapping pairs of Chinese characters ("规划期" → 规划, 划期)."""
-    grams: list[str] = []
-    for run in _HAN_RUN.findall(text):
-        grams += [run[i : i + 2] for i in range(len(run) - 1)]
-    return grams
-
-
-class KeywordIndex:
+class KeywordSearch:
     """BM25 over a fixed list of texts (one per chunk, in the catalogue's order)."""
 
-    def __init__(self, texts: list[str], mode: str = "jieba") -> None:
+    def __init__(self, texts: list[str], mode: Tokenizer = Tokenizer.JIEBA) -> None:
         self.mode = mode
         corpus = [tokenize(text, mode) for text in texts]
         self._size = len(corpus)
@@ -114,4 +111,5 @@ class KeywordIndex:
         return self._document_frequency.get(token, 0)
 
     def vocabulary(self) -> list[str]:
+        """Every token some text holds, in first-seen order."""
         return list(self._document_frequency)

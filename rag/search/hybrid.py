@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.fusion import fuse
-from rag.index import Index
-from rag.keyword import tokenize
 from rag.records import Hit
+from rag.search.fusion import fuse
+from rag.search.keyword import tokenize
 from rag.settings import RetrievalSettings
 
+if TYPE_CHECKING:  # the searcher only reads the library (its catalogue, store and embeddings)
+    from rag.store.library import Library
 
-class HybridRetriever:
+
+class SearchMode(StrEnum):
+    """Which retrievers rank the articles."""
+
+    HYBRID = "hybrid"  # BM25 and embeddings, fused (rag/search/fusion.py)
+    KEYWORD = "keyword"  # BM25 alone
+    DENSE = "dense"  # embedding similarity alone
+
+
+class HybridSearch:
     """Ranks articles for a question by BM25 and by embedding similarity, fused by scaled scores."""
 
-    def __init__(self, index: Index, settings: RetrievalSettings) -> None:
+    def __init__(self, index: Library, settings: RetrievalSettings) -> None:
         self.index = index
         self.settings = settings
 
@@ -46,15 +58,17 @@ class HybridRetriever:
         question: str,
         k: int | None = None,
         doc_ids: Sequence[str] | None = None,
-        mode: str = "hybrid",
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[Hit]:
-        """The top `k` articles for the question; `mode` is hybrid, keyword or dense."""
+        """The top `k` articles for the question (default `settings.k`), only of `doc_ids` when given,
+        ranked by the retrievers `mode` names. A chunk a writer added after the catalogue was built
+        is skipped."""
         k = k or self.settings.k
         catalogue = self.index.catalogue()
-        keyword = dict(self.keyword_ranking(question, doc_ids)) if mode in ("hybrid", "keyword") else {}
+        keyword = dict(self.keyword_ranking(question, doc_ids)) if mode in (SearchMode.HYBRID, SearchMode.KEYWORD) else {}
         dense: dict[str, float] = {}
         floor = 0.0
-        if mode in ("hybrid", "dense"):
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE):
             ranking, floor = self.dense_ranking(question, doc_ids)
             dense = dict(ranking)
         hits = []

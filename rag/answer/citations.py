@@ -7,18 +7,22 @@ from dataclasses import replace
 from ingest.records import Article
 from rag.records import Citation
 
-MAX_QUOTE_CHARS = 300  # a quote grows to cover later sentences of the same article up to this
-
 
 class Composer:
-    """Collects citations while an answer is written; `cite` returns the `[n]` marker to write."""
+    """Collects citations while an answer is written; `cite` returns the `[n]` marker to write.
 
-    def __init__(self) -> None:
+    `max_quote_chars`: a quote grows to cover later spans of the same article up to this length
+    (`AnswerSettings.max_quote_chars`).
+    """
+
+    def __init__(self, max_quote_chars: int) -> None:
+        self.max_quote_chars = max_quote_chars
         self.citations: list[Citation] = []
         self._index: dict[tuple[str, int], int] = {}
 
     def cite(self, article: Article, text: str, start: int, end: int, related_only: bool = False) -> str:
-        """Cite `text[start:end]` of the whole article `text`; returns "[n]"."""
+        """Cite `text[start:end]` of the whole article `text`; returns "[n]". An article cited again
+        keeps its number, and its quote widens to the new span while it stays within the limit."""
         key = (article.doc_id, article.order)
         position = self._index.get(key)
         if position is None:
@@ -30,6 +34,6 @@ class Composer:
         citation = self.citations[position]
         low = min(citation.quote_start, start)
         high = max(citation.quote_start + len(citation.quote), end)
-        if high - low <= MAX_QUOTE_CHARS:
+        if high - low <= self.max_quote_chars:
             self.citations[position] = replace(citation, quote=text[low:high], quote_start=low)
         return f"[{citation.n}]"

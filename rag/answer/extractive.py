@@ -11,38 +11,25 @@ offers the closest articles as possibly related.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ingest.headings import match_heading
-from rag.citations import Composer
-from rag.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
-from rag.index import Catalogue
-from rag.keyword import tokenize
-from rag.question import QUESTION_WORD, Question
+from ingest.text import citation_label
+from rag.answer.citations import Composer
+from rag.answer.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
+from rag.answer.scope import Scope
+from rag.query.reader import QUESTION_WORD, Question
 from rag.records import REFUSAL, Draft, Hit
+from rag.search.keyword import tokenize
 from rag.settings import AnswerSettings
 
-Retrieve = Callable[[str, tuple[str, ...]], list[Hit]]  # (question text, doc ids) → hits
-Read = Callable[[str], Question]
-
-EVIDENCE_ARTICLES = 6  # whole articles whose sentences are considered
-RELATED_ON_REFUSAL = 3  # articles offered as possibly related when refusing
-SENTENCE_WEIGHT, ARTICLE_WEIGHT, RETRIEVAL_WEIGHT = 0.6, 0.25, 0.15  # how a sentence's score is made
-MIN_SENTENCE_COVERAGE = 0.3  # the answering sentence itself must hold this share of the question
-MISSING_KIND_PENALTY = 0.5  # a figure/date question's sentence without a figure/date
-EXTRA_SENTENCE_SHARE = 0.75  # a further sentence (or document) must score this share of the best
-MIN_LIST_ITEMS = 2
-LIST_HEADING_COVERAGE = 0.5  # the article is about the list when its heading and intro cover this
-LEAD_MAX_CHARS = 30  # a paragraph's lead sentence ("沿长江发展轴。") is this short
-MAX_LIST_ITEMS = 10
-KEYWORD_QUERY_MAX_CHARS = 16  # a bare phrase ("气大庆") is answered like "where is this said"
-COMPARE_SENTENCES = 2  # sentences per document in a comparison
-INHERIT_BELOW_TERMS = 2  # a sub-question with fewer terms ("2025年要达到多少") borrows the first one's subject
-# Lines that say who is responsible ("责任单位:…") answer only questions about that.
+# The numbers that tune the answer are in `AnswerSettings`; these are rules of the plans' text.
+# Lines that say who is responsible ("责任单位:市发展改革委") answer only questions about that.
 ATTRIBUTION = re.compile(r"^(?:责任单位|牵头单位|配合单位)[:：]")
 ASKS_ATTRIBUTION = re.compile(r"单位|部门|负责|牵头|责任")
+# A clause of a sentence: "推动资阳线完成盾构施工" in "推动资阳线完成盾构施工,成自高铁年内建成通车。"
 _CLAUSE = re.compile(r"[^，,；;。！？]+")
+# A year as a question names it: "2025年" in "到2025年又是多少".
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -53,31 +40,51 @@ class Scored:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, settings: AnswerSettings, refusal_threshold: float) -> None:
-        self.settings = settings
-        self.threshold = refusal_threshold
+    """Answers with sentences of the retrieved articles. Holds only its settings: safe to share."""
 
-    def answer(self, question: Question, hits: list[Hit], catalogue: Catalogue, retrieve: Retrieve, read: Read) -> Draft:
-        weights = Weights(question, catalogue.keyword)
-        evidence = passages(hits, catalogue, EVIDENCE_ARTICLES)
-        composer = Composer()
+    def __init__(self, settings: AnswerSettings) -> None:
+        self.settings = settings
+
+    def answer(self, question: Question, hits: list[Hit], scope: Scope) -> Draft:
+        """The answer to `question` from the whole articles of `hits`, or a refusal.
+
+        Decisions, in order:
+        1. a question most of whose words no plan uses ("周杰伦的演唱会…") is refused at once, since
+           any sentence found would answer a different question;
+        2. a comparison naming two or more documents is answered document by document, each searched
+           on its own through `scope`, so one document's hits cannot crowd out the other's;
+        3. a question in several parts is read and searched part by part through `scope`, so each part
+           gets the evidence for its own subject and year;
+        4. any other question gets the answer its shape asks for (mentions of a quoted phrase, where
+           words occur, a list's items, or the best sentences).
+        When nothing scores `refusal_threshold`, the answer is a refusal naming the closest articles.
+        """
+        weights = self._weights(question, scope)
+        evidence = passages(hits, scope.catalogue, self.settings.evidence_articles)
+        composer = self._composer()
         if question.foreign > self.settings.max_foreign_share:
             return self.refusal(evidence, weights)  # the question is about things no plan speaks of
         if "compare" in question.wants and len(question.doc_ids) >= 2:
-            lines = self._per_document(question, catalogue, retrieve, composer)
+            lines = self._per_document(question, scope, composer)
         elif question.parts:
-            lines = self._per_part(question, catalogue, retrieve, read, composer)
+            lines = self._per_part(question, scope, composer)
         else:
             lines = self._shaped(question, weights, evidence, composer)
         if not lines:
             return self.refusal(evidence, weights)
         return Draft("\n".join(dict.fromkeys(lines)), composer.citations, False)
 
+    def _weights(self, question: Question, scope: Scope) -> Weights:
+        return Weights(question, scope.catalogue.keyword, self.settings.nested_term_share)
+
+    def _composer(self) -> Composer:
+        return Composer(self.settings.max_quote_chars)
+
     def _shaped(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
         """The answer lines for one question, by what it asks for."""
         if question.quoted and question.wants & {"list", "locate"}:
             return self._mentions(question, weights, evidence, composer)
-        if "locate" in question.wants or _is_keyword_query(question):
+        if "locate" in question.wants or _is_keyword_query(question, self.settings.keyword_query_max_chars):
             return self._locate(question, weights, evidence, composer)
         if "list" in question.wants:
             return self._list(question, weights, evidence, composer)
@@ -86,6 +93,7 @@ class ExtractiveAnswerer:
     # -- scoring -----------------------------------------------------------------------------
     def ranked(self, question: Question, weights: Weights, evidence: list[Passage]) -> list[Scored]:
         """Sentences that meet the question's hard demands, best first."""
+        settings = self.settings
         scored = []
         asks_attribution = ASKS_ATTRIBUTION.search(question.normalised) is not None
         for passage in evidence:
@@ -101,10 +109,16 @@ class ExtractiveAnswerer:
                 if question.units and not has_unit(text, question.units):
                     continue
                 coverage = weights.coverage(sentence.topic)
-                score = SENTENCE_WEIGHT * coverage + ARTICLE_WEIGHT * article_coverage + RETRIEVAL_WEIGHT * passage.hit.score
+                score = (
+                    settings.sentence_weight * coverage
+                    + settings.article_weight * article_coverage
+                    + settings.retrieval_weight * passage.hit.score
+                )
                 if not self._has_asked_kind(question, weights, text):
-                    score *= MISSING_KIND_PENALTY
-                scored.append(Scored(score if coverage >= MIN_SENTENCE_COVERAGE else score * MISSING_KIND_PENALTY, sentence))
+                    score *= settings.missing_kind_penalty
+                if coverage < settings.min_sentence_coverage:
+                    score *= settings.missing_kind_penalty
+                scored.append(Scored(score, sentence))
         return sorted(scored, key=lambda s: -s.score)
 
     @staticmethod
@@ -123,7 +137,8 @@ class ExtractiveAnswerer:
         return False
 
     def _answerable(self, ranked: list[Scored]) -> bool:
-        return bool(ranked) and ranked[0].score >= self.threshold
+        """The best sentence scores at least the refusal threshold."""
+        return bool(ranked) and ranked[0].score >= self.settings.refusal_threshold
 
     def _best_sentences(
         self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer, limit: int | None = None
@@ -134,13 +149,13 @@ class ExtractiveAnswerer:
         if not self._answerable(ranked):
             return None
         best = ranked[0].sentence
-        chosen = [best] + _continuation(best)
+        chosen = [best] + _continuation(best, self.settings.lead_max_chars)
         if not question.wants & {"number", "date"}:
             for other in ranked[1:]:
                 if len(chosen) >= (limit or self.settings.max_sentences):
                     break
                 same_article = other.sentence.passage.key == best.passage.key
-                if same_article and other.score >= EXTRA_SENTENCE_SHARE * ranked[0].score and other.sentence not in chosen:
+                if same_article and other.score >= self.settings.extra_sentence_share * ranked[0].score and other.sentence not in chosen:
                     chosen.append(other.sentence)
         spans = sorted({(s.start, s.end) for s in chosen})
         return [_source_line(best.passage, spans, composer)]
@@ -148,18 +163,19 @@ class ExtractiveAnswerer:
     # -- question shapes ------------------------------------------------------------------------
     def _list(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
         """The items of the article the list is about, or the best enumerating sentence."""
-        for passage in evidence[:3]:
-            items = _items(passage)
-            if len(items) < MIN_LIST_ITEMS or any(name not in passage.context for name in question.names):
+        settings = self.settings
+        for passage in evidence[: settings.list_articles]:
+            items = _items(passage, settings.lead_max_chars)
+            if len(items) < settings.min_list_items or any(name not in passage.context for name in question.names):
                 continue
             about = passage.article.section + passage.article.chapter + passage.text[: items[0][0]]
-            if weights.coverage(about) >= LIST_HEADING_COVERAGE:
-                return [_source_line(passage, items[:MAX_LIST_ITEMS], composer, one_per_line=True)]
+            if weights.coverage(about) >= settings.list_heading_coverage:
+                return [_source_line(passage, items[: settings.max_list_items], composer, one_per_line=True)]
         ranked = self.ranked(question, weights, evidence)
         if not self._answerable(ranked):
             return None
-        enumerating = [s for s in ranked if s.sentence.text.count("、") >= MIN_LIST_ITEMS - 1]
-        if enumerating and enumerating[0].score >= EXTRA_SENTENCE_SHARE * ranked[0].score:
+        enumerating = [s for s in ranked if s.sentence.text.count("、") >= settings.min_list_items - 1]
+        if enumerating and enumerating[0].score >= settings.extra_sentence_share * ranked[0].score:
             sentence = enumerating[0].sentence
             return [_source_line(sentence.passage, [(sentence.start, sentence.end)], composer)]
         return self._best_sentences(question, weights, evidence, composer)
@@ -172,10 +188,10 @@ class ExtractiveAnswerer:
         lines, seen_documents = [], set()
         for scored in ranked:
             passage = scored.sentence.passage
-            if passage.article.doc_id in seen_documents or scored.score < EXTRA_SENTENCE_SHARE * ranked[0].score:
+            if passage.article.doc_id in seen_documents or scored.score < self.settings.extra_sentence_share * ranked[0].score:
                 continue
             seen_documents.add(passage.article.doc_id)
-            chosen = [scored.sentence] + _continuation(scored.sentence)
+            chosen = [scored.sentence] + _continuation(scored.sentence, self.settings.lead_max_chars)
             lines.append(_source_line(passage, _span_of(chosen), composer))
             if len(lines) == self.settings.max_sentences:
                 break
@@ -189,50 +205,52 @@ class ExtractiveAnswerer:
         lines = []
         for scored in ranked[: self.settings.max_sentences]:
             sentence = scored.sentence
-            lines.append(_source_line(sentence.passage, [(sentence.start, sentence.end)] + _span_of(_continuation(sentence)), composer))
+            chosen = [sentence] + _continuation(sentence, self.settings.lead_max_chars)
+            lines.append(_source_line(sentence.passage, _span_of(chosen), composer))
         return lines
 
-    def _per_document(self, question: Question, catalogue: Catalogue, retrieve: Retrieve, composer: Composer) -> list[str] | None:
+    def _per_document(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
         """A comparison: the best sentence of each named document."""
-        weights = Weights(question, catalogue.keyword)
+        catalogue = scope.catalogue
+        weights = self._weights(question, scope)
         lines, answered = [], 0
         for doc_id in question.doc_ids:
-            evidence = passages(retrieve(question.content, (doc_id,)), catalogue, EVIDENCE_ARTICLES)
-            found = self._best_sentences(question, weights, evidence, composer, limit=COMPARE_SENTENCES)
+            evidence = passages(scope.search(question.content, (doc_id,)), catalogue, self.settings.evidence_articles)
+            found = self._best_sentences(question, weights, evidence, composer, limit=self.settings.compare_sentences)
             if found:
                 lines += found
                 answered += 1
             else:
-                lines.append(f"《{catalogue.documents_by_id[doc_id].title}》：未找到相关内容。")
+                lines.append(citation_label(catalogue.documents_by_id[doc_id].title) + "：未找到相关内容。")
         return lines if answered else None
 
-    def _per_part(self, question: Question, catalogue: Catalogue, retrieve: Retrieve, read: Read, composer: Composer) -> list[str] | None:
+    def _per_part(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
         """A question in several parts ("…是多少？到2025年又是多少？"): an answer for each part."""
         lines: list[str] = []
         first: Question | None = None
         for part in question.parts:
-            sub = read(part)
+            sub = scope.read(part)
             doc_ids = sub.doc_ids or question.doc_ids
-            if first is not None and len(tokenize(sub.content)) - len(sub.years) < INHERIT_BELOW_TERMS:
+            if first is not None and len(tokenize(sub.content)) - len(sub.years) < self.settings.inherit_below_terms:
                 subject = _YEAR_WORD.sub("", first.content)  # the first part's subject, not its year
-                sub = read(subject + "，" + part)
+                sub = scope.read(subject + "，" + part)
             first = first or sub
             sub = replace(sub, doc_ids=doc_ids)
-            weights = Weights(sub, catalogue.keyword)
-            evidence = passages(retrieve(sub.query, doc_ids), catalogue, EVIDENCE_ARTICLES)
+            weights = self._weights(sub, scope)
+            evidence = passages(scope.search(sub.query, doc_ids), scope.catalogue, self.settings.evidence_articles)
             lines += self._shaped(sub, weights, evidence, composer) or []
         return lines or None
 
     def refusal(self, evidence: list[Passage], weights: Weights) -> Draft:
         """The plain refusal, with the closest articles offered as possibly related (not as support)."""
-        composer = Composer()
+        composer = self._composer()
         related = []
-        for passage in evidence[:RELATED_ON_REFUSAL]:
+        for passage in evidence[: self.settings.related_on_refusal]:
             best = max(sentences(passage), key=lambda s: weights.coverage(s.text), default=None)
             if best is None:
                 continue
             composer.cite(passage.article, passage.text, best.start, best.end, related_only=True)
-            related.append(f"《{passage.article.doc_title}》{passage.article.clause_ref}{passage.heading}")
+            related.append(citation_label(passage.article.doc_title, passage.article.clause_ref, passage.heading))
         text = REFUSAL
         if related:
             text += "可能相关的条款：" + "；".join(related) + "。"
@@ -244,22 +262,23 @@ def _source_line(passage: Passage, spans: list[tuple[int, int]], composer: Compo
     article = passage.article
     joiner = "\n" if one_per_line else ""
     pieces = [passage.text[start:end] + composer.cite(article, passage.text, start, end) for start, end in spans]
-    return f"《{article.doc_title}》{article.clause_ref}{passage.heading}：" + joiner + joiner.join(pieces)
+    return citation_label(article.doc_title, article.clause_ref, passage.heading) + "：" + joiner + joiner.join(pieces)
 
 
-def _continuation(sentence: Sentence) -> list[Sentence]:
+def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
     """The next sentence of the paragraph when `sentence` only leads into it ("大力发展“四新一大”产业。")."""
-    if len(sentence.text) > LEAD_MAX_CHARS:
+    if len(sentence.text) > lead_max_chars:
         return []
     following = [s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph]
     return following[:1]
 
 
 def _span_of(chosen: list[Sentence]) -> list[tuple[int, int]]:
+    """The (start, end) of each sentence."""
     return [(s.start, s.end) for s in chosen]
 
 
-def _items(passage: Passage) -> list[tuple[int, int]]:
+def _items(passage: Passage, lead_max_chars: int) -> list[tuple[int, int]]:
     """The items of an article: its bullet paragraphs ("——…") or the lead sentences of its paragraphs."""
     text = passage.text
     spans = []
@@ -270,11 +289,11 @@ def _items(passage: Passage) -> list[tuple[int, int]]:
         if not line.strip() or match_heading(line):
             continue  # the article's heading line (and a chapter heading above it)
         lead = line.split("。")[0] + "。" if "。" in line else line
-        if line.startswith(("——", "—")) or (len(lead) <= LEAD_MAX_CHARS and len(line) > len(lead)):
+        if line.startswith(("——", "—")) or (len(lead) <= lead_max_chars and len(line) > len(lead)):
             spans.append((start, start + len(lead)))
     return spans
 
 
-def _is_keyword_query(question: Question) -> bool:
+def _is_keyword_query(question: Question, max_chars: int) -> bool:
     """A bare phrase ("气大庆"), no question word in it."""
-    return len(question.text) <= KEYWORD_QUERY_MAX_CHARS and not question.wants and not QUESTION_WORD.search(question.text)
+    return len(question.text) <= max_chars and not question.wants and not QUESTION_WORD.search(question.text)
