@@ -225,17 +225,26 @@ def find_layout(lines: list[Line]) -> Layout:
 
 def _fallback_title(layout: Layout, before: int) -> None:
     """No title line above the body: a Markdown h1 in the head, else the first line of the text when it
-    reads as a title. Text lines between it and the body that no region holds become title notes."""
+    reads as a title. The text lines right above the body that no region holds become title notes."""
     lines = layout.lines
     head_text = [i for i in range(before) if is_text(lines[i])]
     chosen = next((i for i in head_text if lines[i].level == 1 and _is_title_like(lines[i])), None)
-    if chosen is None and head_text and _is_title_like(lines[head_text[0]]) and not layout.notice:
+    # The first line, also when it heads a notice: "某某市人民政府关于加快…的意见" above its addressees.
+    if chosen is None and head_text and _is_title_like(lines[head_text[0]]):
         chosen = head_text[0]
     if chosen is None:
         return
     _set_title(layout, chosen, None)
+    # The notes: the run of text lines right above the body, up to the title, a notice line or chrome
+    # (site text between an h1 and the document is left out with the chrome around it).
     notice = set(layout.notice)
-    layout.notes = sorted(set(layout.notes) | {i for i in head_text if i > chosen and i not in notice})
+    for index in range(before - 1, chosen, -1):
+        line = lines[index]
+        if line.kind is LineKind.BLANK:
+            continue
+        if not is_text(line) or index in notice:
+            break
+        layout.notes.insert(0, index)
 
 
 def _layout_without_headings(layout: Layout) -> Layout:
