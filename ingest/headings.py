@@ -38,7 +38,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("bian", re.compile(rf"^第([{_CN}\d]{{1,4}})[编篇]\s*(.*)$")),
     ("zhang", re.compile(rf"^第([{_CN}\d]{{1,4}})章\s*(.*)$")),
     ("jie", re.compile(rf"^第([{_CN}\d]{{1,4}})节\s*(.*)$")),
-    ("tiao", re.compile(rf"^第([{_CN}\d]{{1,5}})条(?:\s+|(?=[\u4e00-\u9fff（(“]))(.*)$")),
+    # "第二条 …", "第二条…", or "第二条" alone on its line (a PDF puts the marker above its text).
+    ("tiao", re.compile(rf"^第([{_CN}\d]{{1,5}})条(?:\s+|$|(?=[\u4e00-\u9fff（(“]))(.*)$")),
     ("chapter", re.compile(rf"^([{_CN}]{{1,4}})、\s*(.*)$")),
     ("section", re.compile(rf"^[（(]\s*([{_CN}]{{1,4}})\s*[）)]\s*(.*)$")),
     ("item", re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*(.*)$")),

@@ -197,7 +197,8 @@ def html_to_text(html: str) -> str:
 
 
 # <meta name=…> of government CMSs (the 政府网站 template of gov.cn and provincial sites) → page fields.
-_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间", "contentsource": "发布机构"}
+# (ContentSource names the site the text was taken from, not its issuer: not read.)
+_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间"}
 # Site suffix of a <title>: "重庆市停车管理条例_重庆市人民政府网" / "… - 中国政府网" / "…|某某市政府".
 _TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s-\s|——)\s*[^_|｜]*(?:网|政府|门户|网站|平台|人大|委员会)[^_|｜]*$")
 

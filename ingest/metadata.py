@@ -17,6 +17,7 @@ from ingest.text_metadata import (
     document_kind,
     is_order_number_line,
     iso_date,
+    order_issuer,
     order_number,
     text_dates,
 )
@@ -89,15 +90,19 @@ def read_metadata(
     fields = page_fields(head_lines)
     header = _notice_header(notice_lines)
     stated = text_dates("\n".join([title_note, *notice_lines, *text_lines]))
-    signed = closing_signature(_main_text(text_lines))
+    signed = closing_signature(text_lines)
 
     doc_number = normalise_doc_number(fields.get("发文字号", ""))
     if not doc_number:
         doc_number = next((normalise_doc_number(l) for l in notice_lines if is_doc_number_line(l)), "")
     if not doc_number:
         doc_number = next((normalise_doc_number(l) for l in head_lines if is_doc_number_line(l)), "")
-    if not doc_number:  # "中华人民共和国国务院令" / "第732号" above a regulation
-        doc_number = order_number(notice_lines) or order_number(head_lines[-_ORDER_WINDOW:])
+    if not doc_number:  # "中华人民共和国国务院令" / "第732号" above a regulation, or in its title notes
+        doc_number = (
+            order_number(notice_lines)
+            or order_number(head_lines[-_ORDER_WINDOW:])
+            or order_number([title_note, *text_lines[:_ORDER_WINDOW]])
+        )
 
     issuer = fields.get("发文机关") or fields.get("发布机构") or fields.get("发布单位") or ""
     if not issuer and header and (match := _ISSUER_IN_TITLE.match(header)):
@@ -106,6 +111,8 @@ def read_metadata(
         issuer = match["org"]  # "中共内江市委关于…的决定": the title names its issuer
     if not issuer:
         issuer = stated.adopted_by  # the 制定机关 of a law, from its 通过 line
+    if not issuer:
+        issuer = order_issuer(doc_number)  # "国家市场监督管理总局令第56号"
     if not issuer:
         issuer = _signature(notice_lines)
     if not issuer:
@@ -119,17 +126,17 @@ def read_metadata(
     if not date_written:
         date_written = iso_date(title_note)
 
-    date_published = stated.published
-    if not date_published and order_number(notice_lines) and "公布" in "".join(notice_lines):
-        date_published = next((iso_date(l) for l in reversed(notice_lines) if DATE_LINE.match(l)), "")
-    if not date_published:
-        date_published = iso_date(fields.get("发布时间", "") or fields.get("发布日期", ""))
+    stated_published = stated.published  # a 公布 the text states, or the date of the order that publishes it
+    if not stated_published and order_number(notice_lines) and re.search("公布|发布", "".join(notice_lines)):
+        stated_published = next((iso_date(l) for l in reversed(notice_lines) if DATE_LINE.match(l)), "")
+    date_published = stated_published or iso_date(fields.get("发布时间", "") or fields.get("发布日期", ""))
     if not date_published:
         date_published = next((iso_date(l) for l in head_lines if _PUBLISHED_HINT.search(l) and iso_date(l)), "")
 
     if not title and (page_title := fields.get("标题", "")):
         title = plan_in_notice_title(page_title)
-    effective = stated.effective or (date_published if stated.on_publication else "")
+    # "自公布之日起施行": the publication date the text states; a web page's date is no legal fact.
+    effective = stated.effective or (stated_published if stated.on_publication else "")
     return Metadata(
         title,
         doc_number,
@@ -144,16 +151,6 @@ def read_metadata(
 
 
 _ORDER_WINDOW = 6  # an order's name and number sit just above the text
-# An annex line ends the main text: the 落款 is above it ("附件1" / "附件：…").
-_ANNEX = re.compile(r"^附\s?件")
-
-
-def _main_text(lines: list[str]) -> list[str]:
-    """The lines of the main text, without an annex after it."""
-    for index, line in enumerate(lines):
-        if index and _ANNEX.match(line):
-            return lines[:index]
-    return lines
 
 
 def _notice_header(notice_lines: list[str]) -> str:

@@ -57,11 +57,15 @@ def find_blocks(layout: Layout) -> list[Block]:
     return blocks + _numbered_blocks(layout)
 
 
-def _accepts(heading: Heading, last_number: dict[str, int]) -> bool:
-    """Numbering order: a kind restarts at 1 or continues from its last number."""
+def _accepts(heading: Heading, last_number: dict[str, int], line: str) -> bool:
+    """Numbering order: a kind restarts at 1 or continues from its last number. A bare 编/章/节 line
+    may skip numbers ("## 第四章 法律责任" after 第二章, where a source lost its 第三章): such a line
+    is a heading wherever it stands."""
     previous = last_number.get(heading.kind, 0)
     if heading.glued:
         return previous > 0 and heading.number == previous + 1
+    if heading.kind in GROUP_KINDS and heading.number > previous and _is_bare_heading(line, heading):
+        return True
     return heading.number == 1 or heading.number == previous + 1
 
 
@@ -103,7 +107,7 @@ def _numbered_blocks(layout: Layout) -> list[Block]:
                 heading = _annex_heading(layout, heading, part)
             if heading and law and heading.kind not in LAW_KINDS:
                 heading = None  # （一） / 1. / 一、 inside a 第X条 article: its 项 and 目
-            if heading and _accepts(heading, last_number) and _fits(heading, path):
+            if heading and _accepts(heading, last_number, text) and _fits(heading, path):
                 path = _open(heading, path)
                 last_number[heading.kind] = heading.number
                 runs.append((tuple(path), [index]))

@@ -17,7 +17,6 @@ _DATE = re.compile(r"(?P<y>\d{4})\s*(?:年|-|/|\.)\s*(?P<m>\d{1,2})\s*(?:月|-|/
 # A date alone on its line, as under a signature: "2023年3月2日", "2023年3月2日印发".
 SIGNATURE_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日(?:印发|发布)?$")
 MAX_SIGNATURE_LINE = 40  # an issuer line under a text is short ("中共重庆市委 重庆市人民政府")
-SIGNATURE_WINDOW = 4  # the 落款 is among the last lines of the text
 
 
 def iso_date(text: str) -> str:
@@ -68,17 +67,19 @@ def document_kind(title: str) -> str:
 
 
 def order_number(lines: list[str]) -> str:
-    """The 令号 of a promulgation order, normalised: "国务院令第732号"; '' when none.
+    """The number of a promulgation order or announcement, as written: "中华人民共和国国务院令第732号",
+    "…常务委员会公告第62号"; '' when none. An order's name and its "第732号" line are read together."""
+    match = rules().order.search("\n".join(lines))
+    return f"{match['org']}第{match['n']}号" if match else ""
 
-    "中华人民共和国国务院令" on one line and "第732号" on the next are read together.
-    """
-    text = "".join(lines)
-    match = rules().order.search(text)
+
+def order_issuer(number: str) -> str:
+    """Who issued an order: "中华人民共和国国家安全部令第2号" → "国家安全部"; a 公告's body without its term."""
+    match = rules().order.search(number)
     if not match:
         return ""
-    org = re.sub(r"^中华人民共和国", "", match["org"])  # "中华人民共和国主席令" is cited "主席令"
-    number = match["n"] if match["n"].isdigit() else str(chinese_number(match["n"]))
-    return f"{org}第{number}号"
+    org = re.sub(r"^中华人民共和国(?=.)", "", match["org"])  # the state's name prefixes every national order
+    return rules().term.sub("", re.sub(r"(?:令|公告)$", "", org))
 
 
 def is_order_number_line(line: str) -> bool:
@@ -111,7 +112,7 @@ def text_dates(text: str) -> TextDates:
     effective_iso = iso_date(effective["date"]) if effective else ""
     on_publication = not effective_iso and _first("effective_on_publication", text) is not None
     org = rules().term.sub("", adopted["org"]).strip() if adopted else ""
-    org = re.sub(r"^已经|^由", "", org)
+    org = re.sub(r"^(?:已经|经|由)", "", org)  # "经人力资源和社会保障部第1次部务会议通过"
     return TextDates(
         adopted=iso_date(adopted["date"]) if adopted else "",
         approved=iso_date(approved["date"]) if approved else "",
@@ -129,15 +130,14 @@ class Signature:
 
 
 def closing_signature(lines: list[str]) -> Signature:
-    """The 落款 of a text: a date line among its last lines, the short line(s) above it the issuer.
+    """The 落款 of a text: the first date line whose line above is a short issuer line.
 
-    "…抓好贯彻落实。" / "中共重庆市委 重庆市人民政府" / "2023年5月6日" → both read.
+    "…抓好贯彻落实。" / "中共重庆市委 重庆市人民政府" / "2023年5月6日" → both read. The first, because
+    an annex (tables, lists) follows the 落款 of its text, and a list of 附件 may sit above it.
     """
-    tail = lines[-SIGNATURE_WINDOW:]
-    for index in range(len(tail) - 1, 0, -1):
-        if SIGNATURE_DATE.match(tail[index]):
-            above = tail[index - 1]
-            if "。" in above or above.endswith((":", "：")) or len(above) > MAX_SIGNATURE_LINE:
-                return Signature("", iso_date(tail[index]))
-            return Signature(above, iso_date(tail[index]))
+    for index in range(1, len(lines)):
+        if SIGNATURE_DATE.match(lines[index]):
+            above = lines[index - 1]
+            if not ("。" in above or above.endswith((":", "：")) or len(above) > MAX_SIGNATURE_LINE or above.startswith("附件")):
+                return Signature(above, iso_date(lines[index]))
     return Signature()
