@@ -27,8 +27,8 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _SENTENCE_END = ("。", "！", "？", "!")
 # A Markdown heading ("## 第一章 总 则"): its marks are removed and its level kept on the line.
 _MARKDOWN_HEADING = re.compile(r"^\s*(#{1,6})(?:\s+|(?=[^#\s]))")
-# A Markdown rule ("---", "***") separates parts; it is no text of the document.
-_MARKDOWN_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
+# A Markdown rule ("---", "***") or a comment ("<!-- INFO END -->") is no text of the document.
+_MARKDOWN_RULE = re.compile(r"^\s*(?:(?:[-*_]\s*){3,}|<!--.*-->\s*)$")
 
 
 class LineKind(str, Enum):

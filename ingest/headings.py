@@ -47,6 +47,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # "26共同打造…": an item number glued to its text, not followed by a unit or date word.
 _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千百%％.．、:：])(?=[\u4e00-\u9fff])(.*)$")
+# Spaces between two Chinese characters of a chapter's words, set there for layout ("第一章　总　　则").
+_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TITLE_END = re.compile(r"[。；;！!？?]")
 MAX_TITLE_CHARS = 60
 
@@ -112,6 +114,8 @@ def match_heading(line: str) -> Heading | None:
         match = pattern.match(line)
         if match:
             raw, rest = match.group(1), match.group(2)
+            if kind in ("bian", "zhang", "jie"):
+                rest = _INNER_SPACE.sub("", rest)  # "总　　则" spaced out for layout → "总则"
             if kind == "bian":
                 return Heading(kind, chinese_number(raw), match.group(0)[: match.start(2)].strip(), heading_title(rest))
             if kind == "annex":  # an unnumbered annex is the first and only one

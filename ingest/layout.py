@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.clean import Line, LineKind
-from ingest.headings import Heading, match_heading
+from ingest.headings import GROUP_KINDS, Heading, match_heading
 from ingest.metadata import is_doc_number_line, is_order_number_line
 
 # A title: a line ending in a document-type word, optionally followed by a note in brackets
@@ -26,8 +26,9 @@ _TITLE = re.compile(
     r"^(?P<title>[^。]{2,120}?(?:方案|规划|决定|要点|意见|办法|通知|纲要|计划|条例|规定|细则|报告|决议|指南|公告|通告|清单|法))"
     r"(?P<note>\s*(?:——|—)?\s*[（(][^。]*[)）])?$"
 )
-# A note under a title, in brackets: "（2021年9月28日重庆市第五届人民代表大会常务委员会第二十八次会议通过）".
-_NOTE = re.compile(r"^[（(].*[)）]$")
+# A note under a title, in brackets: "（2021年9月28日重庆市第五届人民代表大会常务委员会第二十八次会议通过）",
+# or a dated line of the law's history: "2018年5月24日上海市…《关于修改本市部分地方性法规的决定》修正".
+_NOTE = re.compile(r"^[（(].*[)）]$|^\d{4}\s*年[^。]*(?:通过|批准|修正|修订|公布|发布|施行)$")
 # The addressee line of a notice: "四川省自贡市、…有关单位:" / "各县(区)党委、人民政府,…:".
 _ADDRESSEE = re.compile(r"(?:政府|党委|部门|单位|管委会|委员会|各[^:：]{0,10}|有关方面)[^。]{0,8}[:：]$")
 # The heading of a table of contents: "目录", "目 录" (spaces are gone after cleaning).
@@ -107,14 +108,16 @@ def first_heading(lines: list[Line]) -> int | None:
 
 
 def _contents(lines: list[Line], first: int) -> tuple[list[int], int]:
-    """A table of contents opened by "目录" above `first`: its lines, and the real first heading (the
-    first heading's line met again). None found: ([], first)."""
+    """A table of contents at `first`: its lines and the real first heading (the first heading's line met
+    again). Opened by "目录", or unlabelled when it holds nothing but 编/章/节 lines. None: ([], first)."""
     above = [i for i in range(first) if is_text(lines[i])]
-    if not above or not _CONTENTS.match(lines[above[-1]].text):
-        return [], first
+    label = [above[-1]] if above and _CONTENTS.match(lines[above[-1]].text) else []
     for index in range(first + 1, len(lines)):
         if is_text(lines[index]) and lines[index].text == lines[first].text:
-            return [above[-1]] + [i for i in range(first, index) if is_text(lines[i])], index
+            entries = [i for i in range(first, index) if is_text(lines[i])]
+            if label or all((h := _heading(lines[i])) and h.kind in GROUP_KINDS for i in entries):
+                return label + entries, index
+            break
     return [], first
 
 

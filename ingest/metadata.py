@@ -24,7 +24,10 @@ from ingest.text_metadata import (
 
 __all__ = ["Metadata", "iso_date", "is_doc_number_line", "is_order_number_line", "normalise_doc_number", "read_metadata"]
 
-_FIELD_NAMES = "发布时间|发布日期|成文日期|发文字号|发文机关|发布机构|发布单位|标题"
+# Names of a page's metadata table; their characters may be spaced out to align a column ("标　　题").
+_FIELD_NAMES = "|".join(
+    r"\s?".join(name) for name in ("发布时间", "发布日期", "成文日期", "发文字号", "发文机关", "发布机构", "发布单位", "标题")
+)
 _FIELD_STOP = _FIELD_NAMES + r"|录入|有\s?效\s?性|主题分类|索引号|公文种类|【"
 _FIELD = re.compile(rf"(?P<name>{_FIELD_NAMES})\s*[:：]?\s*(?P<value>.*?)\s*(?=(?:{_FIELD_STOP})|$)")
 _DOC_NUMBER = re.compile(
@@ -67,8 +70,9 @@ def page_fields(lines: list[str]) -> dict[str, str]:
     for line in lines:
         for match in _FIELD.finditer(line):
             value = match["value"].strip(" :：")
-            if value and match["name"] not in fields:
-                fields[match["name"]] = value
+            name = re.sub(r"\s", "", match["name"])
+            if value and name not in fields:
+                fields[name] = value
     return fields
 
 

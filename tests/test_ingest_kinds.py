@@ -127,7 +127,7 @@ def test_the_adoption_note_is_the_title_note_article(tiaoli) -> None:
 def test_a_promulgation_order_gives_number_issuer_and_dates(rules) -> None:
     document, articles = parse(FIXTURES / LING, rules)
     assert (document.title, document.kind, document.doc_number, document.issuer) == (
-        "某某事务管理条例", "条例", "国务院令第800号", "国务院"
+        "某某事务管理条例", "条例", "中华人民共和国国务院令第800号", "国务院"
     )
     assert (document.date_adopted, document.date_published, document.date_effective) == (
         "2024-03-01", "2024-03-20", "2024-07-01"
