@@ -25,11 +25,16 @@ _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _SENTENCE_END = ("。", "！", "？", "!")
+# A Markdown heading ("## 第一章 总 则"): its marks are removed and its level kept on the line.
+_MARKDOWN_HEADING = re.compile(r"^\s*(#{1,6})(?:\s+|(?=[^#\s]))")
+# A Markdown rule ("---", "***") or a comment ("<!-- INFO END -->") is no text of the document.
+_MARKDOWN_RULE = re.compile(r"^\s*(?:(?:[-*_]\s*){3,}|<!--.*-->\s*)$")
 
 
 class LineKind(str, Enum):
     TEXT = "text"
     CHROME = "chrome"
+    TAIL = "tail"  # chrome that only follows a document (相关链接, 【打印】): the document ends above it
     CAPTION = "caption"
     BLANK = "blank"
 
@@ -40,6 +45,7 @@ class CleaningRules:
 
     spam: tuple[re.Pattern[str], ...]
     chrome: tuple[re.Pattern[str], ...]
+    tail: tuple[re.Pattern[str], ...]
     caption: re.Pattern[str]
     mojibake: re.Pattern[str]
 
@@ -50,6 +56,7 @@ class CleaningRules:
         return cls(
             spam=tuple(re.compile(p) for p in data["spam"]),
             chrome=tuple(re.compile(p) for p in data["chrome"]),
+            tail=tuple(re.compile(p) for p in data["tail"]),
             caption=re.compile(data["caption"]),
             mojibake=re.compile(data["mojibake"]),
         )
@@ -62,6 +69,7 @@ class Line:
     text: str
     kind: LineKind
     removed: tuple[str, ...] = ()  # spam strings cut out of this line
+    level: int = 0  # Markdown heading level (1 for "# 标题"), 0 for other lines
 
 
 def normalise_spaces(line: str) -> str:
@@ -88,7 +96,7 @@ def remove_spam(line: str, rules: CleaningRules) -> tuple[str, tuple[str, ...]]:
     return line, tuple(removed)
 
 
-def is_chrome(line: str, rules: CleaningRules) -> bool:
+def is_chrome(line: str, rules: CleaningRules, patterns: tuple[re.Pattern[str], ...] | None = None) -> bool:
     """Site chrome: matches a chrome pattern and is not a sentence or a numbered heading of the document.
 
     A heading such as "（一）深化企业注册登记改革" has no full stop and may hold a chrome word (注册,
@@ -100,11 +108,16 @@ def is_chrome(line: str, rules: CleaningRules) -> bool:
     heading = match_heading(line)
     if heading and not heading.glued:
         return False
-    return any(p.search(line) for p in rules.chrome)
+    return any(p.search(line) for p in (rules.chrome if patterns is None else patterns))
 
 
 def clean_line(raw: str, rules: CleaningRules) -> Line:
     """Clean one raw line and classify it."""
+    level = 0
+    if heading := _MARKDOWN_HEADING.match(raw):
+        level, raw = len(heading.group(1)), raw[heading.end() :]
+    elif _MARKDOWN_RULE.match(raw):
+        raw = ""
     text = rules.mojibake.sub("", raw)
     text = normalise_spaces(text)
     text, removed = remove_spam(text, rules)
@@ -112,10 +125,12 @@ def clean_line(raw: str, rules: CleaningRules) -> Line:
     if not text:
         return Line("", LineKind.BLANK, removed)
     if rules.caption.match(text):
-        return Line(text, LineKind.CAPTION, removed)
+        return Line(text, LineKind.CAPTION, removed, level)
+    if is_chrome(text, rules, rules.tail):
+        return Line(text, LineKind.TAIL, removed, level)
     if is_chrome(text, rules):
-        return Line(text, LineKind.CHROME, removed)
-    return Line(text, LineKind.TEXT, removed)
+        return Line(text, LineKind.CHROME, removed, level)
+    return Line(text, LineKind.TEXT, removed, level)
 
 
 def clean_lines(raw_text: str, rules: CleaningRules) -> list[Line]:

@@ -1,6 +1,8 @@
 """The numbering grammar of Chinese plans: which line starts a chapter, section, item or article.
 
 Markers seen in plans and laws, outermost first:
+  附件1 / 附件          an annex after the main text; its numbering starts again
+  第一编 / 第二篇       parts of a code (法典) or of a five-year plan (规划纲要)
   第三章 / 第一节       chapters and their subdivisions (laws, five-year plans)
   三、                  chapter of a plan
   （七） (七)           section; with or without a space after it
@@ -20,12 +22,24 @@ from ingest.text import CN_NUMERAL_CHARS, chinese_number  # noqa: F401  (chinese
 _CN = CN_NUMERAL_CHARS
 
 # Outermost first; a kind's rank decides where a heading of a kind not yet open is placed.
-RANK = {"zhang": 0, "jie": 1, "chapter": 2, "section": 3, "tiao": 3, "item": 4, "subitem": 5}
+RANK = {
+    "annex": -1, "bian": 0, "zhang": 1, "jie": 2, "chapter": 3, "section": 4, "tiao": 4, "item": 5, "subitem": 6,
+}
+# Kinds that group articles: their headings make up an article's `chapter` field.
+GROUP_KINDS = ("annex", "bian", "zhang", "jie")
+# Kinds that are articles of a law-like text (法律, 条例 …); deeper numbering is their 款/项/目.
+LAW_KINDS = ("annex", "bian", "zhang", "jie", "tiao")
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # "附件2" / "附件：" alone on its line, or with the annex's title ("附件1 重庆市停车收费办法");
+    # a list under a notice ("附件：1.…") is not one: a title never opens with a number.
+    ("annex", re.compile(rf"^附\s?件\s*([{_CN}\d]{{0,3}})\s*[:：]?\s*((?![\d.．、]|[{_CN}]、)[^。；;]{{0,60}})$")),
+    # "第一编 总则" (民法典), "第二篇 构建现代产业体系" (规划纲要).
+    ("bian", re.compile(rf"^第([{_CN}\d]{{1,4}})[编篇]\s*(.*)$")),
     ("zhang", re.compile(rf"^第([{_CN}\d]{{1,4}})章\s*(.*)$")),
     ("jie", re.compile(rf"^第([{_CN}\d]{{1,4}})节\s*(.*)$")),
-    ("tiao", re.compile(rf"^第([{_CN}\d]{{1,5}})条(?:\s+|(?=[\u4e00-\u9fff（(“]))(.*)$")),
+    # "第二条 …", "第二条…", or "第二条" alone on its line (a PDF puts the marker above its text).
+    ("tiao", re.compile(rf"^第([{_CN}\d]{{1,5}})条(?:\s+|$|(?=[\u4e00-\u9fff（(“]))(.*)$")),
     ("chapter", re.compile(rf"^([{_CN}]{{1,4}})、\s*(.*)$")),
     ("section", re.compile(rf"^[（(]\s*([{_CN}]{{1,4}})\s*[）)]\s*(.*)$")),
     ("item", re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*(.*)$")),
@@ -33,6 +47,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # "26共同打造…": an item number glued to its text, not followed by a unit or date word.
 _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千百%％.．、:：])(?=[\u4e00-\u9fff])(.*)$")
+# Spaces between two Chinese characters of a chapter's words, set there for layout ("第一章　总　　则").
+_INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TITLE_END = re.compile(r"[。；;！!？?]")
 MAX_TITLE_CHARS = 60
 
@@ -50,12 +66,15 @@ class Heading:
     @property
     def line_heading(self) -> str:
         """The heading as the `section`/`chapter` fields show it."""
-        sep = " " if self.kind in ("zhang", "jie") and self.title else ""
+        if self.kind == "tiao":
+            return self.label  # "第十二条": the article's first sentence is its text, not its heading
+        sep = " " if self.kind in ("bian", "zhang", "jie", "annex") and self.title else ""
         return f"{self.label}{sep}{self.title}"
 
 
 def _label(kind: str, raw_number: str, number: int) -> str:
     return {
+        "annex": f"附件{raw_number}",
         "zhang": f"第{raw_number}章",
         "jie": f"第{raw_number}节",
         "tiao": f"第{raw_number}条",
@@ -81,6 +100,12 @@ def match_heading(line: str) -> Heading | None:
         match = pattern.match(line)
         if match:
             raw, rest = match.group(1), match.group(2)
+            if kind in ("bian", "zhang", "jie"):
+                rest = _INNER_SPACE.sub("", rest)  # "总　　则" spaced out for layout → "总则"
+            if kind == "bian":
+                return Heading(kind, chinese_number(raw), match.group(0)[: match.start(2)].strip(), heading_title(rest))
+            if kind == "annex":  # an unnumbered annex is the first and only one
+                return Heading(kind, chinese_number(raw) if raw else 1, f"附件{raw}", rest.strip())
             number = chinese_number(raw)
             if number == 0:
                 return None

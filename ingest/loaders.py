@@ -171,10 +171,18 @@ def _sniff(data: bytes, name: str) -> None:
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML page, one line per block element."""
+    """Visible text of an HTML page, one line per block element.
+
+    The page's `<h1>` (the document's title on government sites) becomes the first line, written as a
+    Markdown h1 ("# 重庆市停车管理条例") so the parser knows it for a title; the `ArticleTitle` meta or
+    the `<title>` without its site suffix, and the `PubDate` meta, come first as metadata lines
+    ("标题:…", "发布时间:…"), read as page metadata and never as text.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
+    fields = _page_meta(soup)
+    title = _h1_title(soup, fields.get("标题", ""))
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     for tag in soup.find_all(_BLOCK_TAGS):
@@ -182,7 +190,47 @@ def html_to_text(html: str) -> str:
         tag.insert_after("\n")
     for cell in soup.find_all(("td", "th")):
         cell.insert_after(" ")
-    return soup.get_text("")
+    head = [f"{name}:{value}" for name, value in fields.items()]
+    if title:
+        head.append(f"# {title}")
+    return "\n".join(head + [soup.get_text("")])
+
+
+# <meta name=…> of government CMSs (the 政府网站 template of gov.cn and provincial sites) → page fields.
+# (ContentSource names the site the text was taken from, not its issuer: not read.)
+_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间"}
+# Site suffix of a <title>: "重庆市停车管理条例_重庆市人民政府网" / "… - 中国政府网" / "…|某某市政府".
+_TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s-\s|——)\s*[^_|｜]*(?:网|政府|门户|网站|平台|人大|委员会)[^_|｜]*$")
+
+
+def _page_meta(soup) -> dict[str, str]:
+    """Title and publication date the page declares in its head."""
+    fields: dict[str, str] = {}
+    for meta in soup.find_all("meta"):
+        name = _META_FIELDS.get(str(meta.get("name", "")).lower())
+        content = " ".join(str(meta.get("content", "")).split())
+        if name and content and name not in fields:
+            fields[name] = content
+    if "标题" not in fields and soup.title and soup.title.get_text(strip=True):
+        title = " ".join(soup.title.get_text().split())
+        while (cut := _TITLE_SUFFIX.sub("", title)) != title and cut:
+            title = cut
+        fields["标题"] = title
+    return fields
+
+
+def _h1_title(soup, declared: str) -> str:
+    """The `<h1>` that titles the document (taken out of the page): the one the declared title
+    names, else the longest; '' when there is none."""
+    found = [(tag, " ".join(tag.get_text(" ").split())) for tag in soup.find_all("h1")]
+    found = [(tag, text) for tag, text in found if text]
+    if not found:
+        return ""
+    squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
+    named = [pair for pair in found if declared and (squeeze(pair[1]) in squeeze(declared) or squeeze(declared) in squeeze(pair[1]))]
+    tag, text = (named or sorted(found, key=lambda pair: len(pair[1]), reverse=True))[0]
+    tag.decompose()
+    return text
 
 
 def pdf_to_text(data: bytes, max_pages: int, name: str = "file") -> str:

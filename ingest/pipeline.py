@@ -8,10 +8,12 @@ from pathlib import Path
 
 from ingest.clean import CleaningRules, LineKind, clean_lines
 from ingest.loaders import Limits, read_text, refuse
-from ingest.metadata import read_metadata
+from ingest.metadata import plan_in_notice_title, read_metadata
 from ingest.records import Article, Document
 from ingest.split import split_parts
-from ingest.structure import Block, Layout, find_blocks, find_layout
+from ingest.layout import Layout, find_layout
+from ingest.structure import Block, find_blocks
+from ingest.text_metadata import document_kind
 from ingest.tokens import count_tokens
 
 
@@ -55,16 +57,19 @@ def parse_text(
     kept = layout.kept
     text, offsets = _join(layout, kept)
     head = layout.head or list(range(kept[0] if kept else len(lines)))
+    notice = set(layout.notice)
     meta = read_metadata(
         head_lines=[lines[i].text for i in head if lines[i].kind is not LineKind.BLANK],
         notice_lines=layout.texts(layout.notice),
-        title=layout.title,
+        title=_title_of(layout.title),
         title_note=layout.title_note,
+        text_lines=[lines[i].text for i in kept if i not in notice and i != layout.title_index],
     )
+    title = meta.title or Path(doc_file).stem  # the file name only when the text has no title
     document = Document(
         doc_id=doc_id,
         doc_file=doc_file,
-        title=meta.title or Path(doc_file).stem,
+        title=title,
         text=text,
         sha256=sha256,
         doc_number=meta.doc_number,
@@ -72,6 +77,10 @@ def parse_text(
         date_written=meta.date_written,
         date_published=meta.date_published,
         source_path=source_path,
+        kind=meta.kind or document_kind(title),
+        date_adopted=meta.date_adopted,
+        date_approved=meta.date_approved,
+        date_effective=meta.date_effective,
     )
     articles: list[Article] = []
     seen: dict[str, int] = {}
@@ -80,6 +89,11 @@ def parse_text(
         seen[block.clause_ref] = occurrence + 1
         articles += _articles_of(document, block, layout, offsets, order, occurrence, max_tokens)
     return document, articles
+
+
+def _title_of(line: str) -> str:
+    """A title line as the title: "XX关于印发《YY》的通知" (an h1 over a notice) names YY."""
+    return plan_in_notice_title(line) if re.search(r"印发|转发", line) else line
 
 
 def _join(layout: Layout, kept: list[int]) -> tuple[str, dict[int, int]]:
@@ -126,7 +140,13 @@ def _articles_of(
                 chapter=block.chapter,
                 section=block.section,
                 clause_ref=block.clause_ref,
-                kind=block.kind,
+                role=block.role,
+                kind=document.kind,
+                date_written=document.date_written,
+                date_published=document.date_published,
+                date_adopted=document.date_adopted,
+                date_approved=document.date_approved,
+                date_effective=document.date_effective,
                 text=text,
                 start=start + part_start,
                 end=start + part_end,

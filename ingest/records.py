@@ -1,4 +1,8 @@
-"""The records ingest produces: a cleaned `Document` and its `Article` chunks."""
+"""The records ingest produces: a cleaned `Document` and its `Article` chunks.
+
+`Article.role` is the article's part in its document (notice, preamble, contents, article);
+`Document.kind` / `Article.kind` is the document's kind (条例, 方案 …), as DESIGN.md names it.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +35,12 @@ class Document:
     doc_number: str = ""
     issuer: str = ""
     date_written: str = ""  # 成文日期, ISO yyyy-mm-dd
-    date_published: str = ""  # 发布日期, ISO yyyy-mm-dd
+    date_published: str = ""  # 发布日期 / 公布日期, ISO yyyy-mm-dd
     source_path: str = ""
+    kind: str = ""  # the document kind read from its title: 条例, 方案, 通知 … or 其他 (see DOCUMENT_KINDS)
+    date_adopted: str = ""  # 通过日期 ("…第二十八次会议通过"), ISO
+    date_approved: str = ""  # 批准日期 ("…常务委员会…批准"), ISO
+    date_effective: str = ""  # 施行日期 ("本条例自2022年1月1日起施行"), ISO
 
     @property
     def date(self) -> str:
@@ -54,7 +62,6 @@ class Article:
     chapter: str  # e.g. 三、建设融合共赢的特色产业体系
     section: str  # the article's own heading, e.g. （七）培育具有国际影响力的优势产业集群
     clause_ref: str  # e.g. 三、（七）
-    kind: str  # notice | preamble | article
     text: str  # exactly Document.text[start:end]
     start: int
     end: int
@@ -63,6 +70,13 @@ class Article:
     part: int = 1
     parts: int = 1
     removed: tuple[str, ...] = field(default_factory=tuple)  # spam cut out of this text
+    role: str = "article"  # the article's role in its document: notice | preamble | contents | article
+    kind: str = ""  # the document's kind (Document.kind): 条例, 方案 …
+    date_written: str = ""  # the document's dates, as on Document (ISO, '' when the text has none)
+    date_published: str = ""
+    date_adopted: str = ""
+    date_approved: str = ""
+    date_effective: str = ""
 
     @property
     def citation(self) -> str:

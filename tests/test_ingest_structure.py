@@ -201,7 +201,7 @@ def test_an_item_whose_number_lacks_its_dot_is_cited_with_the_dot_and_keeps_its_
 
 def test_the_issuing_notice_is_an_article_of_its_own(parsed) -> None:
     notice = article(parsed, CHUANNAN, "印发通知")
-    assert notice.kind == "notice"
+    assert notice.role == "notice"
     assert notice.chapter == notice.section == ""
     assert notice.text == (
         "四川省人民政府 重庆市人民政府\n"
@@ -225,7 +225,7 @@ def test_a_notice_keeps_its_contact_line_and_two_line_signature(parsed) -> None:
 
 def test_the_decision_title_with_its_adoption_note_is_the_title_note_article(parsed) -> None:
     note = article(parsed, NEIJIANG, "题注")
-    assert note.kind == "notice"
+    assert note.role == "notice"
     assert note.text == (
         "中共内江市委关于深入贯彻习近平总书记重要讲话精神加快推动内江全面融入成渝地区双城经济圈建设的决定"
         "——(2020年7月30日中国共产党内江市第七届委员会第十一次全体会议通过)"
@@ -237,7 +237,7 @@ def test_the_decision_title_with_its_adoption_note_is_the_title_note_article(par
 )
 def test_text_before_the_first_chapter_is_the_preamble(parsed, plan: str, line: int) -> None:
     preamble = article(parsed, plan, "前言")
-    assert preamble.kind == "preamble"
+    assert preamble.role == "preamble"
     assert preamble.text == raw(plan, line).replace("365体育投注", "")
 
 
@@ -260,7 +260,7 @@ def test_a_bare_chapter_heading_opens_its_first_childs_text(parsed) -> None:
 def test_responsibility_lines_stay_with_their_item(parsed) -> None:
     for parts in whole_articles(parsed[CHENGZI][1]):
         item = parts[0]
-        if item.kind != "article":
+        if item.role != "article":
             continue
         lines = item.text.split("\n")
         assert lines[-1].startswith("责任单位:"), item.clause_ref
@@ -327,7 +327,7 @@ def test_parts_of_a_split_article_keep_its_clause_ref_and_say_part_i_of_n(parsed
     document, articles = parsed[plan]
     parts = [a for a in articles if a.clause_ref == clause_ref]
     assert [(p.part, p.parts) for p in parts] == [(i, len(parts)) for i in range(1, len(parts) + 1)]
-    assert len({(p.order, p.chapter, p.section, p.kind) for p in parts}) == 1
+    assert len({(p.order, p.chapter, p.section, p.role) for p in parts}) == 1
     assert all(p.tokens <= MAX_TOKENS for p in parts)
     # The parts cover the article without gaps or overlaps, cut at line ends.
     for before, after in zip(parts, parts[1:]):
