@@ -62,7 +62,7 @@ def fixed_articles(document: Document) -> list[Article]:
                 chapter="",
                 section="",
                 clause_ref="",
-                kind="article",
+                role="article",
                 text=chunk.page_content,
                 start=start,
                 end=start + len(chunk.page_content),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.text import CN_NUMERAL_CHARS, chinese_number  # noqa: F401  (chinese_number: re-exported for readers of headings)
+from ingest.text import CN_NUMERAL_CHARS, chinese_number
 
 _CN = CN_NUMERAL_CHARS
 

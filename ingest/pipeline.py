@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 from ingest.clean import CleaningRules, LineKind, clean_lines
+from ingest.layout import Layout, find_layout
 from ingest.loaders import Limits, read_text, refuse
 from ingest.metadata import plan_in_notice_title, read_metadata
 from ingest.records import Article, Document
 from ingest.split import split_parts
-from ingest.layout import Layout, find_layout
 from ingest.structure import Block, find_blocks
 from ingest.text_metadata import document_kind
 from ingest.tokens import count_tokens

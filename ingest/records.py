@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from ingest.text import citation_label
 
 
 def heading_words(clause_ref: str, section: str) -> str:
@@ -21,6 +24,15 @@ def heading_words(clause_ref: str, section: str) -> str:
         if section.startswith(marker):
             return section[len(marker):]
     return section
+
+
+class ArticleRole(StrEnum):
+    """An article's part in its document (stored as its string value)."""
+
+    NOTICE = "notice"  # the 印发通知 / 令 header, or the title notes (通过/批准 lines)
+    PREAMBLE = "preamble"  # text before the first numbered unit
+    CONTENTS = "contents"  # a table of contents
+    ARTICLE = "article"  # a numbered unit (第X条, （一）, 1.) or a paragraph of unstructured text
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class Article:
     part: int = 1
     parts: int = 1
     removed: tuple[str, ...] = field(default_factory=tuple)  # spam cut out of this text
-    role: str = "article"  # the article's role in its document: notice | preamble | contents | article
+    role: str = ArticleRole.ARTICLE  # the article's part in its document (`ArticleRole`)
     kind: str = ""  # the document's kind (Document.kind): 条例, 方案 …
     date_written: str = ""  # the document's dates, as on Document (ISO, '' when the text has none)
     date_published: str = ""
@@ -81,7 +93,7 @@ class Article:
     @property
     def citation(self) -> str:
         """How a person reads the source: 《title》clause_ref heading."""
-        return f"《{self.doc_title}》{self.clause_ref}{heading_words(self.clause_ref, self.section)}"
+        return citation_label(self.doc_title, self.clause_ref, heading_words(self.clause_ref, self.section))
 
     def metadata(self) -> dict[str, Any]:
         """Flat scalar fields (everything but the text), as stores and LangChain want them."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from ingest.headings import GROUP_KINDS, LAW_KINDS, RANK, Heading, match_heading
 from ingest.layout import Layout, first_heading, is_law
+from ingest.records import ArticleRole
 
 NOTICE_REF = "印发通知"  # clause_ref of the issuing notice (or promulgation order)
 TITLE_NOTE_REF = "题注"  # clause_ref of the notes under a title (adoption, amendments)
@@ -36,21 +37,21 @@ def find_blocks(layout: Layout) -> list[Block]:
     """The articles of a document, in document order, before long ones are split."""
     blocks: list[Block] = []
     if layout.notice:
-        blocks.append(Block(NOTICE_REF, "notice", "", "", tuple(layout.notice)))
+        blocks.append(Block(NOTICE_REF, ArticleRole.NOTICE, "", "", tuple(layout.notice)))
     title_note = (layout.title_index,) if layout.title_note and layout.title_index is not None else ()
     if title_note and layout.title_index in layout.notice:
         title_note = ()
     if title_note or layout.notes:
-        blocks.append(Block(TITLE_NOTE_REF, "notice", "", "", title_note + tuple(layout.notes)))
+        blocks.append(Block(TITLE_NOTE_REF, ArticleRole.NOTICE, "", "", title_note + tuple(layout.notes)))
     if layout.contents:
-        blocks.append(Block(CONTENTS_REF, "contents", "", "", tuple(layout.contents)))
+        blocks.append(Block(CONTENTS_REF, ArticleRole.CONTENTS, "", "", tuple(layout.contents)))
     if layout.preamble:
-        blocks.append(Block(PREAMBLE_REF, "preamble", "", "", tuple(layout.preamble)))
+        blocks.append(Block(PREAMBLE_REF, ArticleRole.PREAMBLE, "", "", tuple(layout.preamble)))
     if not layout.body:
         return blocks
     if first_heading([layout.lines[i] for i in layout.body]) is None:
         blocks += [
-            Block(PARAGRAPH_REF.format(n=n), "article", "", "", (index,))
+            Block(PARAGRAPH_REF.format(n=n), ArticleRole.ARTICLE, "", "", (index,))
             for n, index in enumerate(layout.body, start=1)
         ]
         return blocks
@@ -129,7 +130,7 @@ def _numbered_blocks(layout: Layout) -> list[Block]:
         blocks.append(
             Block(
                 clause_ref=_clause_ref(run_path),
-                role="article",
+                role=ArticleRole.ARTICLE,
                 chapter=_chapter(run_path),
                 section=own.line_heading if own else "",
                 lines=tuple(carried + indexes),

@@ -3,9 +3,9 @@
 
 Source texts: data/devcorpus/src/<id>.txt (UTF-8, title line then the text,
 exactly as published) for every document shipped in a generated format;
-.md documents are stored as is in data/devcorpus/<id>.md.
+.md documents are stored as is in data/devcorpus/docs/<id>.md.
 
-This script writes data/devcorpus/<id>.{txt,html,docx,pdf}, manifest.jsonl,
+This script writes data/devcorpus/docs/<id>.{txt,html,docx,pdf}, manifest.jsonl,
 and checks that every generated file contains the document text.
 
 Needs python-docx, fpdf2, pypdf and a CJK TrueType font
@@ -501,7 +501,7 @@ def main():
     for doc in DOCS:
         fmt = doc["format"]
         if fmt == "md":
-            path = DC / (doc["id"] + ".md")
+            path = DC / "docs" / (doc["id"] + ".md")
             text = path.read_text(encoding="utf-8")
             title = md_title(text)
         else:
@@ -509,7 +509,7 @@ def main():
             title = text.splitlines()[0].strip()
             doc["title"] = title
             ext = {"txt-gb18030": "txt", "html": "html", "docx": "docx", "pdf": "pdf"}[fmt]
-            path = DC / ("%s.%s" % (doc["id"], ext))
+            path = DC / "docs" / ("%s.%s" % (doc["id"], ext))
             if fmt == "txt-gb18030":
                 path.write_bytes(text.encode("gb18030"))
             elif fmt == "html":

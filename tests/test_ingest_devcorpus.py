@@ -5,16 +5,14 @@ Coverage, precisely: every line of `Document.text` lies inside some article's sp
 the title was read from. The lines `Document.text` leaves out are page chrome, blank lines and figure
 captions (removed by cleaning) and the page's header and footer around the document.
 
-The corpus folder is `data/devcorpus` of the project, or the folder named by PLANQA_DEVCORPUS; the
-tests are skipped when neither exists.
+The documents are in `data/devcorpus/docs` (the folder a user would ingest); the manifest and the
+source texts sit beside it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,16 +26,16 @@ from ingest.text_metadata import document_kind
 
 from conftest import PLANS, PROJECT
 
-CORPUS = Path(os.environ.get("PLANQA_DEVCORPUS") or PROJECT / "data" / "devcorpus")
+CORPUS = PROJECT / "data" / "devcorpus"
 MANIFEST = CORPUS / "manifest.jsonl"
-ENTRIES = [json.loads(line) for line in MANIFEST.read_text("utf-8").splitlines() if line.strip()] if MANIFEST.exists() else []
+DOCS = CORPUS / "docs"  # the documents alone, as a user would ingest the folder
+ENTRIES = [json.loads(line) for line in MANIFEST.read_text("utf-8").splitlines() if line.strip()]
 MAX_TOKENS = 800
 DATES = ("date_adopted", "date_approved", "date_effective")
 _CN = "零〇一二三四五六七八九十百千两"
 # A 第X条/章/节 heading at a line start, as the manifest counts them (Markdown marks and spaces allowed).
 _AT_LINE_START = r"^[#\s]*第\s*([{cn}\d]{{1,5}})\s*{unit}"
 
-needs_corpus = pytest.mark.skipif(not ENTRIES, reason=f"no devcorpus manifest at {MANIFEST}")
 ids = [entry["file"] for entry in ENTRIES]
 
 
@@ -73,19 +71,17 @@ def test_the_articles_of_a_bundled_plan_cover_its_whole_text(rules, plan: str) -
     assert uncovered_lines(*parsed(PLANS / plan, rules)) == []
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_the_articles_cover_the_whole_text(rules, entry: dict) -> None:
-    assert uncovered_lines(*parsed(CORPUS / entry["file"], rules)) == []
+    assert uncovered_lines(*parsed(DOCS / entry["file"], rules)) == []
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_every_sentence_of_the_source_survives(rules, entry: dict) -> None:
     """Every line of the file's text with a full stop (a sentence of the document) is in Document.text."""
-    document, _ = parsed(CORPUS / entry["file"], rules)
+    document, _ = parsed(DOCS / entry["file"], rules)
     squeezed = re.sub(r"\s+", "", document.text)
-    raw = read_text(CORPUS / entry["file"])
+    raw = read_text(DOCS / entry["file"])
     lost = [line for line in raw.split("\n") if "。" in line and re.sub(r"\s+", "", line).lstrip("#") not in squeezed]
     assert lost == []
 
@@ -95,61 +91,55 @@ def heading_count(text: str, unit: str) -> int:
     return len({m.group(1) for m in pattern.finditer(text)})
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_each_article_marker_is_one_article(rules, entry: dict) -> None:
     """第X条 articles = the manifest's count; parts of a split article share one clause_ref."""
-    _, articles = parsed(CORPUS / entry["file"], rules)
+    _, articles = parsed(DOCS / entry["file"], rules)
     tiao = {(a.chapter.split(" ")[0] if a.chapter.startswith("附件") else "", a.clause_ref)
             for a in articles if re.fullmatch(r"第.{1,6}条", a.section)}
     assert len(tiao) == entry["articles"]
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_items_stay_inside_their_article(rules, entry: dict) -> None:
-    _, articles = parsed(CORPUS / entry["file"], rules)
+    _, articles = parsed(DOCS / entry["file"], rules)
     if entry["articles"]:
         assert not [a.clause_ref for a in articles if a.clause_ref.startswith(("（", "("))]
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_chapters_and_sections_are_the_manifests(rules, entry: dict) -> None:
     """Distinct 第X章 headings and distinct 第X节 headings (a 节 with its words: 第一节 restarts per 章)."""
-    _, articles = parsed(CORPUS / entry["file"], rules)
+    _, articles = parsed(DOCS / entry["file"], rules)
     groups = [a.chapter for a in articles if a.role == "article"]
     chapters = {m.group(1) for chapter in groups for m in re.finditer(r"(第[^ ]{1,4}章)(?: |$)", chapter)}
     sections = {m.group() for chapter in groups for m in re.finditer(r"第[^ ]{1,4}节(?: [^ ]+)?", chapter)}
     assert (len(chapters), len(sections)) == (entry["chapters"], entry["sections"])
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_the_title_is_the_documents(rules, entry: dict) -> None:
     """The manifest names an issuing notice's own title; PlanQA titles a notice that issues a document
     with that document's title (DESIGN.md: 《推动川南渝西地区融合发展总体方案》), so both are accepted."""
-    document, _ = parsed(CORPUS / entry["file"], rules)
+    document, _ = parsed(DOCS / entry["file"], rules)
     squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
     assert squeeze(document.title) in {squeeze(entry["title"]), squeeze(plan_in_notice_title(entry["title"]))}
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_kind_issuer_and_number_are_the_manifests(rules, entry: dict) -> None:
-    document, _ = parsed(CORPUS / entry["file"], rules)
+    document, _ = parsed(DOCS / entry["file"], rules)
     assert (document.issuer, document.doc_number) == (entry["issuer"], entry["doc_number"])
     # A notice issuing a document ("国务院关于印发…暂行办法的通知") is titled, and so kinded, by that
     # document; the manifest kinds some of those notices by the document (方案) and some as 通知.
     assert document.kind in (entry["kind"], document_kind(plan_in_notice_title(entry["title"])))
 
 
-@needs_corpus
 @pytest.mark.parametrize("entry", ENTRIES, ids=ids)
 def test_dates_are_the_manifests(rules, entry: dict) -> None:
     """通过, 批准, 施行 as stated; 公布/印发: the text's statement, else its 落款 (which PlanQA stores as
     date_written, the page's 发布时间 going to date_published)."""
-    document, _ = parsed(CORPUS / entry["file"], rules)
+    document, _ = parsed(DOCS / entry["file"], rules)
     assert {d: getattr(document, d) for d in DATES} == {d: entry[d] for d in DATES}
     if entry["date_published"]:
         assert entry["date_published"] in (document.date_published, document.date_written)

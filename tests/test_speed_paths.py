@@ -39,7 +39,7 @@ def _document(number: int, chunks: int) -> tuple[Document, list[Article], np.nda
     for i, line in enumerate(text.splitlines(keepends=True)):
         articles.append(Article(
             chunk_id=f"c{number}-{i}", doc_id=document.doc_id, doc_file=document.doc_file, doc_title=document.title,
-            doc_number="", issuer="", date="", chapter="", section="", clause_ref=f"第{i + 1}条", kind="article",
+            doc_number="", issuer="", date="", chapter="", section="", clause_ref=f"第{i + 1}条", role="article",
             text=line, start=start, end=start + len(line), tokens=len(line), order=i,
         ))
         start += len(line)

@@ -13,7 +13,7 @@ def _citation(n: int = 1, related_only: bool = False) -> Citation:
     article = Article(
         chunk_id="c1", doc_id="d", doc_file="d.txt", doc_title="内江自贡同城化发展总体方案", doc_number="",
         issuer="", date="", chapter="二、基础条件", section="（一）空间相近人文相亲", clause_ref="二、（一）",
-        kind="article", text=ARTICLE_TEXT, start=0, end=len(ARTICLE_TEXT), tokens=10, order=3,
+        role="article", text=ARTICLE_TEXT, start=0, end=len(ARTICLE_TEXT), tokens=10, order=3,
     )
     return Citation(n, article, ARTICLE_TEXT, "两市中心城区直线距离仅28公里", 12, related_only)
 

@@ -4,7 +4,7 @@ issuing notice."""
 
 from __future__ import annotations
 
-from ingest.records import Article, Document
+from ingest.records import Article, ArticleRole, Document
 from ingest.text import citation_label
 from rag.answer.citations import Composer
 from rag.answer.evidence import Passage, Weights, sentences, whole_article
@@ -153,7 +153,7 @@ def _value(document: Document, field: str) -> str:
 
 def _notice(document: Document, catalogue: Catalogue) -> Article | None:
     """The issuing notice printed before the document, if it has one."""
-    return next((a for a in catalogue.of_document(document.doc_id) if a.kind == "notice"), None)
+    return next((a for a in catalogue.of_document(document.doc_id) if a.role == ArticleRole.NOTICE), None)
 
 
 def _order(documents: list[Document], catalogue: Catalogue, settings: AnswerSettings) -> tuple[Draft, list[Hit]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.records import Article
+from ingest.records import Article, ArticleRole
 from ingest.text import CN_NUMERAL_CHARS, NUMERAL, chinese_number, normalise
 
 _CN = CN_NUMERAL_CHARS  # short names: the patterns below are long enough
@@ -103,4 +103,4 @@ def parse_clause_query(question: str) -> ClauseQuery | None:
 
 def find_clause(query: ClauseQuery, articles: list[Article]) -> list[Article]:
     """The articles (all parts) at the clause, in document order."""
-    return [a for a in articles if a.kind == "article" and query.matches(clause_path(a.clause_ref))]
+    return [a for a in articles if a.role == ArticleRole.ARTICLE and query.matches(clause_path(a.clause_ref))]
