@@ -48,7 +48,9 @@ _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 def stepwise(home: Path) -> dict:
     """One fresh process: seconds per step, from the parent's clock before it was spawned."""
     spawned = time.time()
-    done = subprocess.run([PYTHON, "-c", CHILD, QUESTION], env=offline_env(home), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [PYTHON, "-c", CHILD, QUESTION], env=offline_env(home), capture_output=True, text=True, check=False
+    )
     if done.returncode:
         raise RuntimeError(f"cold start child failed:\n{done.stderr[-3000:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])
@@ -63,14 +65,22 @@ def cli(home: Path) -> dict:
     if done.returncode:
         raise RuntimeError(f"rag ask failed:\n{done.stderr[-3000:]}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"seconds": done.seconds, "peak_kb": done.peak_kb, "citations": [c["clause_ref"] for c in answer["citations"]]}
+    return {
+        "seconds": done.seconds,
+        "peak_kb": done.peak_kb,
+        "citations": [c["clause_ref"] for c in answer["citations"]],
+    }
 
 
 def import_costs(top: int = 12) -> dict[str, float]:
     """Import ms of `rag.api` per third-party package (from `python -X importtime`): the cumulative
     time of each place a package is first entered from another package, summed."""
     done = subprocess.run(
-        [PYTHON, "-X", "importtime", "-c", "import rag.api"], env=offline_env(), capture_output=True, text=True, check=True
+        [PYTHON, "-X", "importtime", "-c", "import rag.api"],
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = [m for m in map(_IMPORT_LINE.match, done.stderr.splitlines()) if m]
     totals: dict[str, float] = defaultdict(float)

@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -62,13 +62,13 @@ class Summary:
     n: int
 
     @classmethod
-    def of(cls, seconds: Sequence[float]) -> "Summary":
+    def of(cls, seconds: Sequence[float]) -> Summary:
         ms = sorted(s * 1000 for s in seconds)
         if not ms:
             return cls(0.0, 0.0, 0.0, 0)
         return cls(statistics.median(ms), percentile(ms, 95), statistics.fmean(ms), len(ms))
 
-    def ratio(self, floor: "Summary") -> dict[str, float]:
+    def ratio(self, floor: Summary) -> dict[str, float]:
         """p50 and p95 as multiples of the floor's p50 (the floor measured in the same run)."""
         return {"p50_x": self.p50 / floor.p50, "p95_x": self.p95 / floor.p50}
 
@@ -174,8 +174,13 @@ def run_with_peak(args: Sequence[str], env: dict[str, str], timeout_s: float = 7
         report = Path(folder) / "peak.json"
         with open(Path(folder) / "out", "w+") as out, open(Path(folder) / "err", "w+") as err:
             process = subprocess.Popen(
-                [PYTHON, "-c", LAUNCHER, str(report), *args], env=env, cwd=PROJECT, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, start_new_session=True,  # its own process group: launcher + command
+                [PYTHON, "-c", LAUNCHER, str(report), *args],
+                env=env,
+                cwd=PROJECT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # its own process group: launcher + command
             )
             try:
                 process.wait(timeout_s)
@@ -212,7 +217,10 @@ def chroma_server(path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     log = open(path.parent / f"chroma-{port}.log", "w")
     process = subprocess.Popen(
         [str(CHROMA), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=offline_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=offline_env(),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -239,7 +247,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "load_average_1min": round(load_average(), 2),
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

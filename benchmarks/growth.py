@@ -115,7 +115,9 @@ def one_more_document(planqa, copy: int = NEW_COPY) -> dict:
     from rag.store.chroma import make_client
 
     catalogue = planqa.index.catalogue()
-    document = catalogue.documents_by_id.get(WRITE_SOURCE) or next(d for d in catalogue.documents if "-syn" not in d.doc_id)
+    document = catalogue.documents_by_id.get(WRITE_SOURCE) or next(
+        d for d in catalogue.documents if "-syn" not in d.doc_id
+    )
     articles = catalogue.of_document(document.doc_id)
     collection = make_client(planqa.settings).get_collection(planqa.settings.collection_name)
     found = collection.get(ids=[a.chunk_id for a in articles], include=["embeddings"])

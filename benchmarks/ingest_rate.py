@@ -29,15 +29,17 @@ def measure(home: Path, files: list[Path]) -> dict:
     """Ingest `files` into a fresh `home`, between two runs of pure passage embedding."""
     from ingest.clean import CleaningRules
     from ingest.pipeline import parse_file
-    from rag.store.library import Library
-    from rag.store.catalogue import index_text
     from rag.settings import Settings
+    from rag.store.catalogue import index_text
+    from rag.store.library import Library
 
     settings = Settings(_env_file=None, home=fresh_dir(home))
     index = Library(settings)
     rules = CleaningRules.load(settings.ingest.rules_file)
     articles = [
-        a for path in files for a in parse_file(path, rules, settings.ingest.max_chunk_tokens, settings.ingest.limits)[1]
+        a
+        for path in files
+        for a in parse_file(path, rules, settings.ingest.max_chunk_tokens, settings.ingest.limits)[1]
     ]
     texts = [index_text(a) for a in articles]
     batch = settings.ingest.batch_size

@@ -85,21 +85,27 @@ def measure_many(instances: dict[str, object], questions: list[str], warmup: int
                     own.ask_hit.append(_timed(planqa.ask, question))
     load_after = load_average()
     return {
-        name: report(floor, timings[name], profile.per_call(len(questions), name), profile.missing, (load_before, load_after))
+        name: report(
+            floor, timings[name], profile.per_call(len(questions), name), profile.missing, (load_before, load_after)
+        )
         for name in instances
     }
 
 
-def report(floor_seconds: list[float], timings: Timings, breakdown: dict, missing: list[str], load: tuple[float, float]) -> dict:
+def report(
+    floor_seconds: list[float], timings: Timings, breakdown: dict, missing: list[str], load: tuple[float, float]
+) -> dict:
     floor = Summary.of(floor_seconds)
     rows = {}
     for name in ("search_miss", "search_hit", "ask_miss", "ask_hit"):
         values = getattr(timings, name)
         summary = Summary.of(values)
         paired = [v / f for v, f in zip(values, floor_seconds)]
-        rows[name] = summary.json() | {k: round(v, 2) for k, v in summary.ratio(floor).items()} | {
-            "paired_median_x": round(statistics.median(paired), 2)
-        }
+        rows[name] = (
+            summary.json()
+            | {k: round(v, 2) for k, v in summary.ratio(floor).items()}
+            | {"paired_median_x": round(statistics.median(paired), 2)}
+        )
     return {
         "floor_query_embedding": floor.json(),
         "latency": rows,

@@ -18,8 +18,8 @@ from benchmarks.common import (
     PROJECT,
     PYTHON,
     QUESTIONS,
-    fresh_dir,
     free_port,
+    fresh_dir,
     offline_env,
     percentile,
     run_with_peak,
@@ -38,13 +38,18 @@ def ingest_cli(home: Path) -> dict:
     done = run_with_peak([PYTHON, "-m", "rag", "ingest", "--reset"], offline_env(home))
     if done.returncode:
         raise RuntimeError(f"rag ingest failed:\n{done.stderr[-3000:]}")
-    return {"command": "python -m rag ingest --reset", "seconds": round(done.seconds, 1), "peak_rss_mb": round(done.peak_kb / 1024, 1)}
+    return {
+        "command": "python -m rag ingest --reset",
+        "seconds": round(done.seconds, 1),
+        "peak_rss_mb": round(done.peak_kb / 1024, 1),
+    }
 
 
 def ask_jsonl(home: Path, out: Path, env_extra: dict[str, str] | None = None) -> dict:
     """`python -m rag ask --jsonl eval/qa.jsonl`: wall time, peak RSS, answers written."""
     done = run_with_peak(
-        [PYTHON, "-m", "rag", "ask", "--jsonl", str(QUESTIONS), "--out", str(out)], offline_env(home, **(env_extra or {}))
+        [PYTHON, "-m", "rag", "ask", "--jsonl", str(QUESTIONS), "--out", str(out)],
+        offline_env(home, **(env_extra or {})),
     )
     if done.returncode:
         raise RuntimeError(f"rag ask --jsonl failed:\n{done.stderr[-3000:]}")
@@ -82,7 +87,10 @@ def serve(base_home: Path, work: Path, questions: list[str]) -> dict:
     process = subprocess.Popen(
         [PYTHON, "-m", "rag", "serve", "--port", str(port)],
         env=offline_env(home),
-        cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        cwd=PROJECT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}/"

@@ -49,19 +49,29 @@ def table(summary: dict) -> str:
         "|---|---|---|---|",
     ]
     ask = _value(summary, "latency", "ask_miss_p50_x")
-    rows.append(f"| ask p50, new question, bundled plans (all eval questions) | ≤ 2× one query embedding | {_cell(ask, '×')} | {_verdict(ask, 2.0)} |")
+    rows.append(
+        f"| ask p50, new question, bundled plans (all eval questions) | ≤ 2× one query embedding | {_cell(ask, '×')} | {_verdict(ask, 2.0)} |"
+    )
     for size, limit in ASK_TARGETS.items():
         value = _value(summary, "growth", size, "ask_miss_p50_x")
         label = "bundled plans (164 chunks)" if size == "real" else f"{int(size):,} chunks"
-        rows.append(f"| ask p50, new question, {label} (growth) | ≤ {limit:g}× | {_cell(value, '×')} | {_verdict(value, limit)} |")
+        rows.append(
+            f"| ask p50, new question, {label} (growth) | ≤ {limit:g}× | {_cell(value, '×')} | {_verdict(value, limit)} |"
+        )
     ingest = _value(summary, "ingest_ratio")
-    rows.append(f"| ingest throughput ÷ pure embedding | ≥ {INGEST_TARGET}× | {_cell(ingest, '×')} | {_verdict(ingest, INGEST_TARGET, at_most=False)} |")
+    rows.append(
+        f"| ingest throughput ÷ pure embedding | ≥ {INGEST_TARGET}× | {_cell(ingest, '×')} | {_verdict(ingest, INGEST_TARGET, at_most=False)} |"
+    )
     cold = _value(summary, "cold_start_s")
-    rows.append(f"| cold start to the first answer (built index) | ≤ {COLD_START_TARGET_S:g} s | {_cell(cold, ' s', 1)} | {_verdict(cold, COLD_START_TARGET_S)} |")
+    rows.append(
+        f"| cold start to the first answer (built index) | ≤ {COLD_START_TARGET_S:g} s | {_cell(cold, ' s', 1)} | {_verdict(cold, COLD_START_TARGET_S)} |"
+    )
     for size in ("10000", "100000"):
         seconds = _value(summary, "growth", size, "catalogue_s")
         peak = _value(summary, "growth", size, "peak_mb")
-        rows.append(f"| catalogue build / peak RSS at {int(size):,} chunks | — | {_cell(seconds, ' s', 1)} / {_cell(peak, ' MB', 0)} | |")
+        rows.append(
+            f"| catalogue build / peak RSS at {int(size):,} chunks | — | {_cell(seconds, ' s', 1)} / {_cell(peak, ' MB', 0)} | |"
+        )
     serve = _value(summary, "peak_rss_mb", "serve")
     rows.append(f"| peak RSS of `serve` (bundled plans) | — | {_cell(serve, ' MB', 0)} | |")
     note = f"One query embedding (the floor) took {_cell(floor, ' ms', 1)} p50 in the latency run; summary of {when[:16]} UTC."

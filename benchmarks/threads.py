@@ -83,14 +83,20 @@ print(json.dumps(results))
 def concurrent_asks(home, rounds: int = 1) -> dict:
     """Asks through one PlanQA, 1 and 4 at a time, per configuration (every question a cache miss)."""
     lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
-    payload = json.dumps([json.loads(line)["question"] for line in lines if line.strip()][:CONCURRENT_QUESTIONS], ensure_ascii=False)
+    payload = json.dumps(
+        [json.loads(line)["question"] for line in lines if line.strip()][:CONCURRENT_QUESTIONS], ensure_ascii=False
+    )
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in ASK_CONFIGS}
     for _ in range(rounds):
         for label, threads, extra in ASK_CONFIGS:
             env = {k: v for k, v in offline_env(home).items() if k not in OMP_VARIABLES} | extra
             done = subprocess.run(
                 [PYTHON, "-c", ASK_CHILD, str(home), threads, ",".join(map(str, CONCURRENCY))],
-                input=payload, env=env, capture_output=True, text=True, check=True,
+                input=payload,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs[label].append(json.loads(done.stdout))
     table = {}
@@ -130,7 +136,9 @@ def busy_neighbour(on: bool):
 
 def _run(threads: str, extra: dict[str, str], payload: str) -> dict:
     env = {k: v for k, v in offline_env().items() if k not in OMP_VARIABLES} | extra
-    done = subprocess.run([PYTHON, "-c", CHILD, threads], input=payload, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [PYTHON, "-c", CHILD, threads], input=payload, env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
@@ -146,9 +154,18 @@ def measure(rounds: int = 3, home=None) -> dict:
                 for label, threads, extra in CONFIGS:
                     runs[label].append(_run(threads, extra, payload))
         baseline = statistics.median(r["q50"] for r in runs[CONFIGS[0][0]])
-        results[condition] = {"load_average_before": round(load, 2), "configs": {label: _summary(rows, baseline) for label, rows in runs.items()}}
+        results[condition] = {
+            "load_average_before": round(load, 2),
+            "configs": {label: _summary(rows, baseline) for label, rows in runs.items()},
+        }
     concurrent = concurrent_asks(home) if home is not None else None
-    return {"rounds": rounds, "queries_per_run": QUERIES, "cpus": os.cpu_count(), "conditions": results, "concurrent_asks": concurrent}
+    return {
+        "rounds": rounds,
+        "queries_per_run": QUERIES,
+        "cpus": os.cpu_count(),
+        "conditions": results,
+        "concurrent_asks": concurrent,
+    }
 
 
 def _summary(rows: list[dict], baseline: float) -> dict[str, float]:

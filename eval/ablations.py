@@ -51,14 +51,9 @@ def fixed_articles(document: Document) -> list[Article]:
     for n, chunk in enumerate(fixed_chunks([document])):
         start = chunk.metadata["start_index"]
         articles.append(
-            Article(
+            Article.of_document(
+                document,
                 chunk_id=f"{document.doc_id}:fixed-{n:04d}",
-                doc_id=document.doc_id,
-                doc_file=document.doc_file,
-                doc_title=document.title,
-                doc_number=document.doc_number,
-                issuer=document.issuer,
-                date=document.date,
                 chapter="",
                 section="",
                 clause_ref="",
@@ -130,7 +125,13 @@ def retrieval_grid(
                 progress("ablation: retrieval", done, len(combos))
             search = searches[chunks]
             responses = [
-                Response(item.id, "", False, (), tuple(retrieved(h) for h in search.search(q.query, k, q.doc_ids or None, mode)))
+                Response(
+                    item.id,
+                    "",
+                    False,
+                    (),
+                    tuple(retrieved(h) for h in search.search(q.query, k, q.doc_ids or None, mode)),
+                )
                 for item, q in zip(answerable, questions)
             ]
             run = evaluate(f"{chunks}-{mode}", answerable, responses, threshold)

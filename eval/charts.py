@@ -18,7 +18,15 @@ import numpy as np  # noqa: E402
 
 from eval.metrics import METRICS  # noqa: E402
 
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Zen Hei", "DejaVu Sans"]
+CJK_FONTS = [
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "WenQuanYi Zen Hei",
+    "DejaVu Sans",
+]
 DPI = 110
 INSIDE_LABEL_ABOVE = 0.85  # bars longer than this write their value inside the bar
 COLOURS = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b"]
@@ -52,7 +60,15 @@ def overall_bars(values: Values, title: str = "总体指标 (overall)") -> str:
     axes.barh(range(len(metrics)), shown, color=colours)
     for row, value in enumerate(shown):
         inside = value > INSIDE_LABEL_ABOVE  # a long bar carries its value inside, in white
-        axes.text(value - 0.01 if inside else value + 0.01, row, f"{value:.3f}", va="center", ha="right" if inside else "left", fontsize=9, color="white" if inside else "black")
+        axes.text(
+            value - 0.01 if inside else value + 0.01,
+            row,
+            f"{value:.3f}",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize=9,
+            color="white" if inside else "black",
+        )
     axes.set_yticks(range(len(metrics)), [_label(m).replace("\n", "  ") for m in metrics], fontsize=9)
     axes.invert_yaxis()
     axes.set_xlim(0, 1.0)
@@ -65,14 +81,24 @@ def type_heatmap(by_type: Mapping[str, Values], title: str = "按题型 (by type
     """Types × metrics, each cell its value (blank where the metric does not apply)."""
     types = list(by_type)
     metrics = [m for m in METRICS if not m.startswith("latency") and any(by_type[t].get(m) is not None for t in types)]
-    grid = np.array([[np.nan if by_type[t].get(m) is None else by_type[t][m] for m in metrics] for t in types], dtype=float)
+    grid = np.array(
+        [[np.nan if by_type[t].get(m) is None else by_type[t][m] for m in metrics] for t in types], dtype=float
+    )
     goodness = np.array([[v if METRICS[m].higher_is_better else 1 - v for v, m in zip(row, metrics)] for row in grid])
     figure, axes = plt.subplots(figsize=(1.15 * len(metrics) + 1.6, 0.5 * len(types) + 1.6))
     axes.imshow(np.ma.masked_invalid(goodness), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     for r in range(len(types)):
         for c in range(len(metrics)):
             if not np.isnan(grid[r, c]):
-                axes.text(c, r, f"{grid[r, c]:.2f}", ha="center", va="center", fontsize=9, color="white" if goodness[r, c] > 0.85 else "black")
+                axes.text(
+                    c,
+                    r,
+                    f"{grid[r, c]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white" if goodness[r, c] > 0.85 else "black",
+                )
     axes.set_xticks(range(len(metrics)), [_label(m) for m in metrics], fontsize=7.5)
     axes.xaxis.tick_top()
     axes.set_yticks(range(len(types)), types)
@@ -110,7 +136,7 @@ def refusal_curve(points: Sequence[tuple[float, float | None, float | None, bool
         name = f"{values[0]:.2f}" if len(values) == 1 else f"{values[0]:.2f}–{values[-1]:.2f}"
         # labels alternate above and below the curve, so neighbouring points do not overwrite each other
         trade.annotate(name, (x, y), textcoords="offset points", xytext=(4, 7 if n % 2 else -13), fontsize=8)
-    for threshold, accuracy, false_rate, configured in points:
+    for _threshold, accuracy, false_rate, configured in points:
         if configured and accuracy is not None and false_rate is not None:
             trade.plot([false_rate], [accuracy], "o", markersize=14, markerfacecolor="none", color=COLOURS[3])
     widest = max([x for x, _ in shared] + [0.05])
@@ -121,8 +147,12 @@ def refusal_curve(points: Sequence[tuple[float, float | None, float | None, bool
     trade.set_title("拒答准确率 vs 误拒率（标注为阈值；红圈为当前设置）", fontsize=10)
     trade.grid(alpha=0.3)
     thresholds = [p[0] for p in points]
-    sweep.plot(thresholds, [p[1] for p in points], "-o", markersize=3, color=COLOURS[0], label="拒答准确率 refusal_accuracy")
-    sweep.plot(thresholds, [p[2] for p in points], "-o", markersize=3, color=COLOURS[3], label="误拒率 false_refusal_rate")
+    sweep.plot(
+        thresholds, [p[1] for p in points], "-o", markersize=3, color=COLOURS[0], label="拒答准确率 refusal_accuracy"
+    )
+    sweep.plot(
+        thresholds, [p[2] for p in points], "-o", markersize=3, color=COLOURS[3], label="误拒率 false_refusal_rate"
+    )
     for threshold, _, _, configured in points:
         if configured:
             sweep.axvline(threshold, color="#9ca3af", linestyle="--", linewidth=1)

@@ -26,8 +26,8 @@ from eval.runner import Run, answer_all, evaluate
 from eval.vectors import CachedEmbeddings
 from rag.api import PlanQA
 from rag.cli import ProgressBars
-from rag.store.library import Library
 from rag.settings import PROJECT_DIR, Settings
+from rag.store.library import Library
 
 DEFAULT_DATASET = PROJECT_DIR / "eval" / "qa.jsonl"
 DEFAULT_OUT = PROJECT_DIR / "reports"
@@ -46,8 +46,13 @@ def open_planqa(settings: Settings, progress: ProgressBars) -> PlanQA:
     index = Library(settings)
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
+
         def building(what: str, done: int, total: int) -> None:  # Library reports files, and articles per file
-            progress("building the index: articles of this file" if what == "embedding" else "building the index: files", done, total)
+            progress(
+                "building the index: articles of this file" if what == "embedding" else "building the index: files",
+                done,
+                total,
+            )
 
         index.ensure_built(progress=building)
     return PlanQA(settings, index=index, build=False)
@@ -57,16 +62,25 @@ def cached_embeddings(planqa: PlanQA, progress: ProgressBars) -> CachedEmbedding
     """The index's embedding model, with chunk vectors cached under PLANQA_HOME/cache."""
     settings = planqa.settings
     cache = settings.home / "cache" / f"eval-vectors-{settings.collection_name}.npz"
-    return CachedEmbeddings(planqa.index.embeddings, settings.collection_name, cache, settings.ingest.batch_size, progress)
+    return CachedEmbeddings(
+        planqa.index.embeddings, settings.collection_name, cache, settings.ingest.batch_size, progress
+    )
 
 
-def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars) -> dict[str, tuple[str, Run]]:
+def run_peers(
+    planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars
+) -> dict[str, tuple[str, Run]]:
     """PlanQA and the two baselines on the same questions."""
     settings = planqa.settings
     k, support = settings.retrieval.k, settings.answer.support_threshold
     naive = NaivePeer(planqa.documents(), embeddings, k)
     try:
-        naive_run = evaluate("naive", items, run_peer(items, naive.search, settings.retrieval.tokenizer, progress, "baseline: naive"), support)
+        naive_run = evaluate(
+            "naive",
+            items,
+            run_peer(items, naive.search, settings.retrieval.tokenizer, progress, "baseline: naive"),
+            support,
+        )
     finally:
         naive.close()
     bm25 = run_peer(items, bm25_search(planqa, k), settings.retrieval.tokenizer, progress, "baseline: bm25")
@@ -74,7 +88,9 @@ def run_peers(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmb
     return {name: (PEER_LABELS[name], peer) for name, peer in runs.items()}
 
 
-def ablate(planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars) -> tuple[list[RetrievalRow], list[SweepPoint]]:
+def ablate(
+    planqa: PlanQA, items: list[Item], run: Run, embeddings: CachedEmbeddings, progress: ProgressBars
+) -> tuple[list[RetrievalRow], list[SweepPoint]]:
     fixed = FixedChunkIndex(planqa, embeddings)
     try:
         rows = retrieval_grid(planqa, items, fixed.search, progress)
@@ -148,7 +164,10 @@ def ablation_tables(rows: list[RetrievalRow], points: list[SweepPoint]) -> list[
     for name in names:
         sweep.add_column(name, justify="right")
     for point in points:
-        sweep.add_row(f"{point.threshold:.2f}" + (" (configured)" if point.configured else ""), *(_cell(point.metrics[n]) for n in names))
+        sweep.add_row(
+            f"{point.threshold:.2f}" + (" (configured)" if point.configured else ""),
+            *(_cell(point.metrics[n]) for n in names),
+        )
     return [grid, sweep]
 
 
@@ -171,16 +190,65 @@ def _parse_bars(under: tuple[str, ...], over: tuple[str, ...], gate: Path | None
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--dataset", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DATASET, show_default="eval/qa.jsonl", help="A Q/A file in DESIGN.md's eval format.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT, show_default="reports/", help="Folder for <stamp>.json, latest.json, latest.html.")
-@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (higher is better) is below VALUE. Repeatable.")
-@click.option("--fail-over", "fail_over", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC (lower is better, e.g. false_refusal_rate) is above VALUE.")
-@click.option("--gate", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A file of bars per dataset, e.g. eval/gate.toml (the --dataset's bars are checked).")
-@click.option("--compare", is_flag=True, help="Also score two baselines (naive LangChain, BM25 only) on the same questions.")
-@click.option("--ablations", is_flag=True, help="Also run the ablations (chunking × retrieval mode, refusal threshold sweep).")
+@click.option(
+    "--dataset",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DATASET,
+    show_default="eval/qa.jsonl",
+    help="A Q/A file in DESIGN.md's eval format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default="reports/",
+    help="Folder for <stamp>.json, latest.json, latest.html.",
+)
+@click.option(
+    "--fail-under",
+    "fail_under",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC (higher is better) is below VALUE. Repeatable.",
+)
+@click.option(
+    "--fail-over",
+    "fail_over",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC (lower is better, e.g. false_refusal_rate) is above VALUE.",
+)
+@click.option(
+    "--gate",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file of bars per dataset, e.g. eval/gate.toml (the --dataset's bars are checked).",
+)
+@click.option(
+    "--compare", is_flag=True, help="Also score two baselines (naive LangChain, BM25 only) on the same questions."
+)
+@click.option(
+    "--ablations", is_flag=True, help="Also run the ablations (chunking × retrieval mode, refusal threshold sweep)."
+)
 @click.option("--judge", is_flag=True, help="Also judge answers with the configured LLM (RAGAS-style; never gated).")
 @click.option("--home", type=click.Path(path_type=Path), help="Data folder (default: PLANQA_HOME or var/).")
-def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple[str, ...], gate: Path | None, compare: bool, ablations: bool, judge: bool, home: Path | None) -> None:
+@click.option(
+    "--documents",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Also index these files or folders (beside the bundled plans) before answering: the corpus the dataset asks about, e.g. data/devcorpus/docs for eval/unseen.jsonl. Unchanged files are skipped.",
+)
+def main(
+    dataset: Path,
+    out: Path,
+    fail_under: tuple[str, ...],
+    fail_over: tuple[str, ...],
+    gate: Path | None,
+    compare: bool,
+    ablations: bool,
+    judge: bool,
+    home: Path | None,
+    documents: tuple[Path, ...],
+) -> None:
     """Evaluate PlanQA on a Q/A dataset (offline, default settings; the index builds on first use).
 
     Prints the metrics overall and per question type, writes reports/<stamp>.json, latest.json and
@@ -200,6 +268,19 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
     peers = studies = verdicts = None
     with ProgressBars() as progress:
         planqa = open_planqa(settings, progress)
+        if documents:
+            report_of_ingest = planqa.ingest(
+                list(documents),
+                progress=lambda what, done, total: progress(
+                    "indexing the documents: articles of this file"
+                    if what == "embedding"
+                    else "indexing the documents: files",
+                    done,
+                    total,
+                ),
+            )
+            if report_of_ingest.failed:
+                _usage_error("; ".join(f.error for f in report_of_ingest.failed))
         run = evaluate("planqa", items, answer_all(planqa, items, progress), settings.answer.support_threshold)
         embeddings = cached_embeddings(planqa, progress) if compare or ablations else None
         if compare:
@@ -221,7 +302,9 @@ def main(dataset: Path, out: Path, fail_under: tuple[str, ...], fail_over: tuple
         for table in ablation_tables(*studies):
             console.print(table)
     if verdicts:
-        console.print(f"LLM judge ({verdicts['model']}): " + ", ".join(f"{k} {_cell(v)}" for k, v in verdicts["overall"].items()))
+        console.print(
+            f"LLM judge ({verdicts['model']}): " + ", ".join(f"{k} {_cell(v)}" for k, v in verdicts["overall"].items())
+        )
     console.print(f"reports: {paths['json']}, {paths['latest']}, {paths['html']}", highlight=False, soft_wrap=True)
     _exit_on_failures(outcomes)
 

@@ -120,9 +120,15 @@ def load_gate(path: Path) -> list[GateSection]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise GateError(f"{path}: cannot read the gate file: {error}") from None
     folder = Path(path).parent
-    unknown = [name for name, table in data.items() if name not in (MIN, MAX) and not (isinstance(table, dict) and "dataset" in table)]
+    unknown = [
+        name
+        for name, table in data.items()
+        if name not in (MIN, MAX) and not (isinstance(table, dict) and "dataset" in table)
+    ]
     if unknown:
-        raise GateError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} (use [min] and [max], or a table with a dataset)")
+        raise GateError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))} (use [min] and [max], or a table with a dataset)"
+        )
     sections = []
     if MIN in data or MAX in data:
         sections.append(GateSection("", None, _bars(data, str(path))))

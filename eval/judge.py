@@ -93,9 +93,13 @@ class Judge:
         if not item.answerable:
             return None
         answer = "" if response.refused else response.answer
-        return correctness_score(self._ask(CORRECTNESS_PROMPT, question=item.question, reference=item.answer, answer=answer))
+        return correctness_score(
+            self._ask(CORRECTNESS_PROMPT, question=item.question, reference=item.answer, answer=answer)
+        )
 
-    def judge_all(self, items: Sequence[Item], responses: Sequence[Response], progress: Progress | None = None) -> dict[str, Any]:
+    def judge_all(
+        self, items: Sequence[Item], responses: Sequence[Response], progress: Progress | None = None
+    ) -> dict[str, Any]:
         """{"model", "overall": {"answer_correctness", "faithfulness"}, "by_id": {id: {…}}}; a reply the
         judge garbles counts as no verdict for that item (its error is kept)."""
         by_id: dict[str, dict[str, Any]] = {}
@@ -103,7 +107,10 @@ class Judge:
             if progress:
                 progress("LLM judge", done, len(items))
             entry: dict[str, Any] = {}
-            for name, judge in (("answer_correctness", lambda: self.correctness(item, response)), ("faithfulness", lambda: self.faithfulness(response))):
+            for name, judge in (
+                ("answer_correctness", lambda item=item, response=response: self.correctness(item, response)),
+                ("faithfulness", lambda response=response: self.faithfulness(response)),
+            ):
                 try:
                     entry[name] = judge()
                 except JudgeError as error:
@@ -113,5 +120,7 @@ class Judge:
         if progress:
             progress("LLM judge", len(items), len(items))
         overall = {name: mean([e[name] for e in by_id.values()]) for name in ("answer_correctness", "faithfulness")}
-        model = getattr(self.model, "model_name", None) or getattr(self.model, "model", None) or type(self.model).__name__
+        model = (
+            getattr(self.model, "model_name", None) or getattr(self.model, "model", None) or type(self.model).__name__
+        )
         return {"model": str(model), "overall": overall, "by_id": by_id}

@@ -58,14 +58,18 @@ class NaivePeer:
         self.k = k
         self.chunks = fixed_chunks(documents)
         self._folder = tempfile.TemporaryDirectory(prefix="planqa-naive-")
-        client = chromadb.PersistentClient(path=self._folder.name, settings=chromadb.Settings(anonymized_telemetry=False))
+        client = chromadb.PersistentClient(
+            path=self._folder.name, settings=chromadb.Settings(anonymized_telemetry=False)
+        )
         self.store = Chroma(collection_name="naive", embedding_function=embeddings, client=client)
         embeddings.passage_vectors([c.page_content for c in self.chunks], "embedding naive chunks")  # progress, cache
         self.store.add_documents(self.chunks, ids=[str(n) for n in range(len(self.chunks))])
 
     def search(self, question: str) -> list[Retrieved]:
         found = self.store.similarity_search_with_score(question, k=self.k)
-        return [Retrieved(d.page_content, d.metadata.get("doc_title", ""), "", float(-distance)) for d, distance in found]
+        return [
+            Retrieved(d.page_content, d.metadata.get("doc_title", ""), "", float(-distance)) for d, distance in found
+        ]
 
     def close(self) -> None:
         self._folder.cleanup()

@@ -52,7 +52,15 @@ from rag.settings import PROJECT_DIR, Settings
 
 TEMPLATES = Path(__file__).with_name("templates")
 RETRIEVED_SHOWN = 10
-PEER_CHART_METRICS = (*RETRIEVAL_METRICS, "citation_precision", "citation_recall", "key_fact_accuracy", "refusal_accuracy", "false_refusal_rate", "groundedness")
+PEER_CHART_METRICS = (
+    *RETRIEVAL_METRICS,
+    "citation_precision",
+    "citation_recall",
+    "key_fact_accuracy",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "groundedness",
+)
 ABLATION_CHART_METRICS = RETRIEVAL_METRICS
 
 
@@ -89,7 +97,9 @@ def question_record(item: Item, run: Run, index: int) -> dict[str, Any]:
         "refused": response.refused,
         "error": response.error,
         "latency_ms": round(response.latency_ms, 1),
-        "key_facts": [{"fact": f, "found": not response.refused and contains(response.answer, f)} for f in item.key_facts],
+        "key_facts": [
+            {"fact": f, "found": not response.refused and contains(response.answer, f)} for f in item.key_facts
+        ],
         "gold": [
             {
                 **asdict(g),
@@ -143,20 +153,26 @@ def build_report(
         "dataset_sha256": hashlib.sha256(Path(dataset).read_bytes()).hexdigest(),
         "created": (created or datetime.now().astimezone()).isoformat(timespec="seconds"),
         "settings": settings_summary(settings),
-        "metrics": {m.name: {"label": m.label, "over": m.over, "higher_is_better": m.higher_is_better} for m in METRICS.values()},
+        "metrics": {
+            m.name: {"label": m.label, "over": m.over, "higher_is_better": m.higher_is_better} for m in METRICS.values()
+        },
         "summary": run.summary,
         "questions": [question_record(item, run, n) for n, item in enumerate(items)],
     }
     if peers is not None:
         report["peers"] = {
             "note": BASELINE_NOTE,
-            "systems": {name: {"label": label, "overall": peer.summary["overall"]} for name, (label, peer) in peers.items()},
+            "systems": {
+                name: {"label": label, "overall": peer.summary["overall"]} for name, (label, peer) in peers.items()
+            },
         }
     if ablations is not None:
         rows, points = ablations
         report["ablations"] = {
             "retrieval": [asdict(r) for r in rows],
-            "refusal_threshold": [{"threshold": p.threshold, "configured": p.configured, "metrics": p.metrics} for p in points],
+            "refusal_threshold": [
+                {"threshold": p.threshold, "configured": p.configured, "metrics": p.metrics} for p in points
+            ],
         }
     if judge is not None:
         report["judge"] = judge

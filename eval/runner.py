@@ -32,7 +32,9 @@ class Run:
     summary: dict
 
 
-def answer_all(planqa: PlanQA, items: Sequence[Item], progress: Progress | None = None, label: str = "PlanQA") -> list[Response]:
+def answer_all(
+    planqa: PlanQA, items: Sequence[Item], progress: Progress | None = None, label: str = "PlanQA"
+) -> list[Response]:
     """PlanQA's answer to every item, in order (a rejected question becomes an unrefused empty answer)."""
     planqa.ask(WARM_UP_QUESTION)
     responses = []

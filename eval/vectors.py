@@ -20,7 +20,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def text_key(model: str, text: str) -> str:
-    return hashlib.sha1(f"{model}\x1f{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{model}\x1f{text}".encode()).hexdigest()
 
 
 class CachedEmbeddings(Embeddings):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from ingest.headings import match_heading
@@ -31,7 +31,7 @@ _MARKDOWN_HEADING = re.compile(r"^\s*(#{1,6})(?:\s+|(?=[^#\s]))")
 _MARKDOWN_RULE = re.compile(r"^\s*(?:(?:[-*_]\s*){3,}|<!--.*-->\s*)$")
 
 
-class LineKind(str, Enum):
+class LineKind(StrEnum):
     TEXT = "text"
     CHROME = "chrome"
     TAIL = "tail"  # chrome that only follows a document (相关链接, 【打印】): the document ends above it
@@ -50,7 +50,7 @@ class CleaningRules:
     mojibake: re.Pattern[str]
 
     @classmethod
-    def load(cls, path: Path | str = DEFAULT_RULES_FILE) -> "CleaningRules":
+    def load(cls, path: Path | str = DEFAULT_RULES_FILE) -> CleaningRules:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
         return cls(

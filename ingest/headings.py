@@ -23,7 +23,15 @@ _CN = CN_NUMERAL_CHARS
 
 # Outermost first; a kind's rank decides where a heading of a kind not yet open is placed.
 RANK = {
-    "annex": -1, "bian": 0, "zhang": 1, "jie": 2, "chapter": 3, "section": 4, "tiao": 4, "item": 5, "subitem": 6,
+    "annex": -1,
+    "bian": 0,
+    "zhang": 1,
+    "jie": 2,
+    "chapter": 3,
+    "section": 4,
+    "tiao": 4,
+    "item": 5,
+    "subitem": 6,
 }
 # Kinds that group articles: their headings make up an article's `chapter` field.
 GROUP_KINDS = ("annex", "bian", "zhang", "jie")

@@ -253,7 +253,9 @@ def _fallback_title(layout: Layout, before: int) -> None:
 def _layout_without_headings(layout: Layout) -> Layout:
     """A text with no numbering: a title line if it opens with one, then paragraphs."""
     text_lines = [i for i, line in enumerate(layout.lines) if is_text(line)]
-    if text_lines and ((match := title_match(layout.lines[text_lines[0]])) or _is_title_like(layout.lines[text_lines[0]])):
+    if text_lines and (
+        (match := title_match(layout.lines[text_lines[0]])) or _is_title_like(layout.lines[text_lines[0]])
+    ):
         _set_title(layout, text_lines[0], match)
         text_lines = text_lines[1:]
     layout.body = text_lines

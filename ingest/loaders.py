@@ -27,14 +27,47 @@ DOCX_SUFFIXES = (".docx",)
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES
 
 _BLOCK_TAGS = (
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-    "section", "article", "blockquote", "pre", "dd", "dt", "dl", "title", "header", "footer",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "dl",
+    "title",
+    "header",
+    "footer",
 )
 # Never document text: code, widgets, and the page's own navigation and footer. Their text would
 # otherwise sit right above the notice and be read as part of its header (and as its issuer).
 _DROP_TAGS = (
-    "head", "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
-    "nav", "footer", "aside",
+    "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "nav",
+    "footer",
+    "aside",
 )
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*\d{1,4})?[-—–\s]*$")
 _PARAGRAPH_END = ("。", "！", "？", "；", "：", ":", "”", "」", "）", ")", "》")
@@ -53,7 +86,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "blank": ("the file holds only white space", "nothing to index"),
     "no_text": ("no text found in the file", "nothing to index"),
     "too_big": ("{size:.1f} MB is over the {limit:g} MB limit", "split the file or raise PLANQA_INGEST__MAX_FILE_MB"),
-    "too_long": ("{chars:,} characters is over the {limit:,} limit", "split the file or raise PLANQA_INGEST__MAX_CHARS"),
+    "too_long": (
+        "{chars:,} characters is over the {limit:,} limit",
+        "split the file or raise PLANQA_INGEST__MAX_CHARS",
+    ),
     "binary": ("this looks like a binary file, not text", "check the file type"),
     "misnamed": ("this is {kind}, not text", "rename it to end in {suffix}"),
     "foreign": ("this is {kind}, not text", "save it as DOCX or plain text and ingest that"),
@@ -66,9 +102,13 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "save it as DOCX or text and ingest that",
     ),
     "pdf_pages": ("{pages} pages is over the {limit}-page limit", "split the PDF or raise PLANQA_INGEST__MAX_PAGES"),
-    "docx_broken": ("the DOCX is broken or unreadable ({error})", "open and save it again in Word, then ingest the copy"),
+    "docx_broken": (
+        "the DOCX is broken or unreadable ({error})",
+        "open and save it again in Word, then ingest the copy",
+    ),
     "timeout": (
-        "parsing took longer than {limit:g} s and was stopped", "split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S"
+        "parsing took longer than {limit:g} s and was stopped",
+        "split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S",
     ),
     "crashed": ("the parser crashed on this file", "save it again as DOCX or text and ingest that"),
     "memory": ("parsing needed more memory than allowed", "split the file"),
@@ -227,7 +267,11 @@ def _h1_title(soup, declared: str) -> str:
     if not found:
         return ""
     squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
-    named = [pair for pair in found if declared and (squeeze(pair[1]) in squeeze(declared) or squeeze(declared) in squeeze(pair[1]))]
+    named = [
+        pair
+        for pair in found
+        if declared and (squeeze(pair[1]) in squeeze(declared) or squeeze(declared) in squeeze(pair[1]))
+    ]
     tag, text = (named or sorted(found, key=lambda pair: len(pair[1]), reverse=True))[0]
     tag.decompose()
     return text

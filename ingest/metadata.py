@@ -22,11 +22,19 @@ from ingest.text_metadata import (
     text_dates,
 )
 
-__all__ = ["Metadata", "iso_date", "is_doc_number_line", "is_order_number_line", "normalise_doc_number", "read_metadata"]
+__all__ = [
+    "Metadata",
+    "iso_date",
+    "is_doc_number_line",
+    "is_order_number_line",
+    "normalise_doc_number",
+    "read_metadata",
+]
 
 # Names of a page's metadata table; their characters may be spaced out to align a column ("标　　题").
 _FIELD_NAMES = "|".join(
-    r"\s?".join(name) for name in ("发布时间", "发布日期", "成文日期", "发文字号", "发文机关", "发布机构", "发布单位", "标题")
+    r"\s?".join(name)
+    for name in ("发布时间", "发布日期", "成文日期", "发文字号", "发文机关", "发布机构", "发布单位", "标题")
 )
 _FIELD_STOP = _FIELD_NAMES + r"|录入|有\s?效\s?性|主题分类|索引号|公文种类|【"
 _FIELD = re.compile(rf"(?P<name>{_FIELD_NAMES})\s*[:：]?\s*(?P<value>.*?)\s*(?=(?:{_FIELD_STOP})|$)")
@@ -98,9 +106,9 @@ def read_metadata(
 
     doc_number = normalise_doc_number(fields.get("发文字号", ""))
     if not doc_number:
-        doc_number = next((normalise_doc_number(l) for l in notice_lines if is_doc_number_line(l)), "")
+        doc_number = next((normalise_doc_number(line) for line in notice_lines if is_doc_number_line(line)), "")
     if not doc_number:
-        doc_number = next((normalise_doc_number(l) for l in head_lines if is_doc_number_line(l)), "")
+        doc_number = next((normalise_doc_number(line) for line in head_lines if is_doc_number_line(line)), "")
     if not doc_number:  # "中华人民共和国国务院令" / "第732号" above a regulation, or in its title notes
         doc_number = (
             order_number(notice_lines)
@@ -124,7 +132,7 @@ def read_metadata(
 
     date_written = iso_date(fields.get("成文日期", ""))
     if not date_written:
-        date_written = next((iso_date(l) for l in reversed(notice_lines) if DATE_LINE.match(l)), "")
+        date_written = next((iso_date(line) for line in reversed(notice_lines) if DATE_LINE.match(line)), "")
     if not date_written:
         date_written = signed.date
     if not date_written:
@@ -132,10 +140,12 @@ def read_metadata(
 
     stated_published = stated.published  # a 公布 the text states, or the date of the order that publishes it
     if not stated_published and order_number(notice_lines) and re.search("公布|发布", "".join(notice_lines)):
-        stated_published = next((iso_date(l) for l in reversed(notice_lines) if DATE_LINE.match(l)), "")
+        stated_published = next((iso_date(line) for line in reversed(notice_lines) if DATE_LINE.match(line)), "")
     date_published = stated_published or iso_date(fields.get("发布时间", "") or fields.get("发布日期", ""))
     if not date_published:
-        date_published = next((iso_date(l) for l in head_lines if _PUBLISHED_HINT.search(l) and iso_date(l)), "")
+        date_published = next(
+            (iso_date(line) for line in head_lines if _PUBLISHED_HINT.search(line) and iso_date(line)), ""
+        )
 
     if not title and (page_title := fields.get("标题", "")):
         title = plan_in_notice_title(page_title)

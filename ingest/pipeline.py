@@ -22,7 +22,9 @@ def doc_id_for(path: Path) -> str:
     return re.sub(r"[^\w\-]+", "-", path.stem).strip("-").lower() or "document"
 
 
-def parse_file(path: Path, rules: CleaningRules, max_tokens: int, limits: Limits = Limits()) -> tuple[Document, list[Article]]:
+def parse_file(
+    path: Path, rules: CleaningRules, max_tokens: int, limits: Limits = Limits()
+) -> tuple[Document, list[Article]]:
     """Read, clean and cut one file. Raises `IngestError` for files that cannot be read, and for files
     whose text is all boilerplate (nothing left to index)."""
     path = Path(path)
@@ -129,24 +131,13 @@ def _articles_of(
             for spam in layout.lines[i].removed
         )
         articles.append(
-            Article(
+            Article.of_document(
+                document,
                 chunk_id=chunk_id(document.doc_id, block.clause_ref, occurrence, part),
-                doc_id=document.doc_id,
-                doc_file=document.doc_file,
-                doc_title=document.title,
-                doc_number=document.doc_number,
-                issuer=document.issuer,
-                date=document.date,
                 chapter=block.chapter,
                 section=block.section,
                 clause_ref=block.clause_ref,
                 role=block.role,
-                kind=document.kind,
-                date_written=document.date_written,
-                date_published=document.date_published,
-                date_adopted=document.date_adopted,
-                date_approved=document.date_approved,
-                date_effective=document.date_effective,
                 text=text,
                 start=start + part_start,
                 end=start + part_end,

@@ -22,7 +22,7 @@ def heading_words(clause_ref: str, section: str) -> str:
     for cut in range(len(clause_ref)):
         marker = clause_ref[cut:]
         if section.startswith(marker):
-            return section[len(marker):]
+            return section[len(marker) :]
     return section
 
 
@@ -90,6 +90,26 @@ class Article:
     date_approved: str = ""
     date_effective: str = ""
 
+    @classmethod
+    def of_document(cls, document: Document, **fields: Any) -> Article:
+        """An article of `document`: the document's fields (id, file, title, number, issuer, kind,
+        dates) copied in, the article's own given as `fields`."""
+        return cls(
+            doc_id=document.doc_id,
+            doc_file=document.doc_file,
+            doc_title=document.title,
+            doc_number=document.doc_number,
+            issuer=document.issuer,
+            date=document.date,
+            kind=document.kind,
+            date_written=document.date_written,
+            date_published=document.date_published,
+            date_adopted=document.date_adopted,
+            date_approved=document.date_approved,
+            date_effective=document.date_effective,
+            **fields,
+        )
+
     @property
     def citation(self) -> str:
         """How a person reads the source: 《title》clause_ref heading."""
@@ -103,7 +123,7 @@ class Article:
         return data
 
     @classmethod
-    def from_metadata(cls, text: str, metadata: dict[str, Any]) -> "Article":
+    def from_metadata(cls, text: str, metadata: dict[str, Any]) -> Article:
         """Rebuild an article from `metadata()` and its text."""
         known = {k: metadata[k] for k in cls.__dataclass_fields__ if k in metadata and k != "text"}
         removed = known.get("removed") or ""

@@ -84,7 +84,7 @@ def _parts(layout: Layout) -> list[tuple[list[int], bool]]:
 
 
 def _annex_heading(layout: Layout, heading: Heading, part: list[int]) -> Heading:
-    """"附件1" with its title on the next line ("重庆市停车收费管理办法") takes that title."""
+    """ "附件1" with its title on the next line ("重庆市停车收费管理办法") takes that title."""
     if heading.title or len(part) < 2:
         return heading
     below = layout.lines[part[1]].text
@@ -143,7 +143,9 @@ def _numbered_blocks(layout: Layout) -> list[Block]:
 def _is_bare(layout: Layout, indexes: list[int], heading: Heading) -> bool:
     """Nothing but the heading line (an annex: its line and its title line below)."""
     if heading.kind == "annex":
-        return len(indexes) <= 2 and all(heading.title.endswith(layout.lines[i].text) or i == indexes[0] for i in indexes)
+        return len(indexes) <= 2 and all(
+            heading.title.endswith(layout.lines[i].text) or i == indexes[0] for i in indexes
+        )
     return len(indexes) == 1 and _is_bare_heading(layout.lines[indexes[0]].text, heading)
 
 
@@ -184,4 +186,3 @@ def _clause_ref(path: tuple[Heading, ...]) -> str:
         if heading.kind == "tiao":
             return annex + heading.label
     return "".join(h.label for h in path)
-

@@ -14,7 +14,20 @@ import unicodedata
 CN_NUMERAL_CHARS = "零〇一二三四五六七八九十百千两"
 # A clause number in either script: 二十六 or 26.
 NUMERAL = rf"[{CN_NUMERAL_CHARS}]+|\d+"
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _WHITE_SPACE = re.compile(r"\s+")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")

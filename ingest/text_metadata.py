@@ -136,6 +136,11 @@ def closing_signature(lines: list[str]) -> Signature:
     for index in range(1, len(lines)):
         if SIGNATURE_DATE.match(lines[index]):
             above = lines[index - 1]
-            if not ("。" in above or above.endswith((":", "：")) or len(above) > MAX_SIGNATURE_LINE or above.startswith("附件")):
+            if not (
+                "。" in above
+                or above.endswith((":", "："))
+                or len(above) > MAX_SIGNATURE_LINE
+                or above.startswith("附件")
+            ):
                 return Signature(above, iso_date(lines[index]))
     return Signature()

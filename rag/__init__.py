@@ -1,14 +1,14 @@
 """PlanQA: answers about Chinese government plans, every claim cited to its clause.
 
-    from rag import PlanQA, PlanQARetriever
+from rag import PlanQA, PlanQARetriever
 """
 
 from ingest.loaders import IngestError
 from rag.api import PlanQA, UnknownDocument
-from rag.store.library import WriterBusy
 from rag.records import REFUSAL, Answer, Citation, Hit
 from rag.retriever import PlanQARetriever
 from rag.settings import Settings
+from rag.store.library import WriterBusy
 
 __all__ = [
     "PlanQA",

@@ -1,9 +1,9 @@
 """The Python API: `PlanQA` opens (and on first use builds) the index and answers questions.
 
-    from rag import PlanQA
-    qa = PlanQA()
-    answer = qa.ask("内江和自贡离得有多远？")
-    print(answer.text, [c.label for c in answer.citations])
+from rag import PlanQA
+qa = PlanQA()
+answer = qa.ask("内江和自贡离得有多远？")
+print(answer.text, [c.label for c in answer.citations])
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rag.answer.lookups import clause_answer, metadata_answer
 from rag.answer.scope import Scope
 from rag.answer.verify import unsupported_claims
 from rag.query.checks import check_question
-from rag.query.names import DocumentNames, load_aliases
+from rag.query.names import AmbiguousName, DocumentNames, load_aliases
 from rag.query.reader import Question, QuestionReader
 from rag.records import Answer, AnswerMode, Draft, Hit
 from rag.search.hybrid import HybridSearch, SearchMode
@@ -57,7 +57,7 @@ class PlanQA:
             self.index.ensure_built(progress)
 
     @classmethod
-    def shared(cls, settings: Settings | None = None) -> "PlanQA":
+    def shared(cls, settings: Settings | None = None) -> PlanQA:
         """One instance per settings in this process (models, store and index loaded once)."""
         return _shared(get_settings(settings))
 
@@ -104,7 +104,11 @@ class PlanQA:
         """The best-matching articles of each document on a topic, for side-by-side reading."""
         topic = check_question(topic, self.settings.answer.max_question_chars)
         with self.index.reading():
-            return {doc_id: self.retriever.search(topic, k, (doc_id,)) for doc in docs for doc_id in self.resolve_documents(doc)}
+            return {
+                doc_id: self.retriever.search(topic, k, (doc_id,))
+                for doc in docs
+                for doc_id in self.resolve_documents(doc)
+            }
 
     # -- documents ------------------------------------------------------------------------------
     def documents(self) -> list[Document]:
@@ -133,8 +137,15 @@ class PlanQA:
         return self.index.catalogue().documents_by_id.get(doc_id_for(Path(name)))
 
     def resolve_documents(self, doc: str) -> tuple[str, ...]:
-        """Document ids for a title, short name or id; `UnknownDocument` when none matches."""
-        found = tuple(self.reader.names.resolve(doc))
+        """Document ids for a title, short name or id; `UnknownDocument` when none matches or when
+        the name fits several documents (it lists them: "养犬条例" with two cities' indexed)."""
+        try:
+            found = tuple(self.reader.names.resolve(doc))
+        except AmbiguousName as error:
+            titles = "、".join(error.titles)
+            raise UnknownDocument(
+                f"“{doc}”可指多份文件，请写明是哪一份 ({doc!r} fits several documents): {titles}"
+            ) from None
         if not found:
             titles = "、".join(d.title for d in self.index.catalogue().documents)
             raise UnknownDocument(f"没有名为“{doc}”的文件 (no document matches {doc!r}); indexed: {titles}")
@@ -204,7 +215,11 @@ class PlanQA:
         return self.extractive.answer(parsed, hits, scope)
 
     def _finish(self, parsed: Question, draft: Draft, hits: list[Hit], started: float, id: object) -> Answer:
-        unsupported = [] if draft.refused else unsupported_claims(draft.text, draft.citations, self.settings.answer.support_threshold)
+        unsupported = (
+            []
+            if draft.refused
+            else unsupported_claims(draft.text, draft.citations, self.settings.answer.support_threshold)
+        )
         return Answer(
             question=parsed.text,
             text=draft.text,
@@ -228,4 +243,3 @@ def _merge(first: list[Hit], rest: list[Hit], k: int) -> list[Hit]:
     seen = {h.article.chunk_id for h in first}
     merged = list(first) + [h for h in rest if h.article.chunk_id not in seen]
     return merged[: max(k, len(first))]
-

@@ -1,9 +1,9 @@
 """The answer chain as a LangChain Runnable: a question in, an `Answer` out.
 
-    chain = PlanQA().as_runnable()
-    chain.invoke("内江和自贡离得有多远？")                 # Answer
-    chain.batch(["…", "…"])                                # [Answer, …]
-    for piece in chain.stream("…"): ...                   # text pieces, then the Answer
+chain = PlanQA().as_runnable()
+chain.invoke("内江和自贡离得有多远？")                 # Answer
+chain.batch(["…", "…"])                                # [Answer, …]
+for piece in chain.stream("…"): ...                   # text pieces, then the Answer
 """
 
 from __future__ import annotations

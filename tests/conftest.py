@@ -17,8 +17,8 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 import pytest  # noqa: E402
 
 from rag.api import PlanQA  # noqa: E402
-from rag.store.library import Library
 from rag.settings import Settings  # noqa: E402
+from rag.store.library import Library
 
 PROJECT = Path(__file__).resolve().parent.parent
 PLANS = PROJECT / "data" / "plans"

@@ -20,8 +20,8 @@ from chromadb.api.models.Collection import Collection
 
 import rag.store.journal
 from rag.cli import main
-from rag.store.library import Library
 from rag.settings import Settings
+from rag.store.library import Library
 
 CHROMA_WRITES = ("upsert", "delete", "modify")
 

@@ -57,7 +57,7 @@ class FakeOpenAIServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
 
@@ -75,11 +75,16 @@ class FakeOpenAIServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                fake.requests.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
                 if self.path != COMPLETIONS_PATH:
                     return self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                 if fake.status != 200:
-                    return self._json(fake.status, {"error": {"message": "refused by the fake server", "type": "invalid_request_error"}})
+                    return self._json(
+                        fake.status,
+                        {"error": {"message": "refused by the fake server", "type": "invalid_request_error"}},
+                    )
                 model, text = body.get("model", ""), fake.respond(body)
                 if body.get("stream"):
                     return self._events(model, text, bool(body.get("stream_options", {}).get("include_usage")))
@@ -99,7 +104,9 @@ class FakeOpenAIServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()  # HTTP/1.0: closing the connection ends the stream
                 chunks = [_chunk(model, {"role": "assistant", "content": ""})]
-                chunks += [_chunk(model, {"content": text[i : i + PIECE_CHARS]}) for i in range(0, len(text), PIECE_CHARS)]
+                chunks += [
+                    _chunk(model, {"content": text[i : i + PIECE_CHARS]}) for i in range(0, len(text), PIECE_CHARS)
+                ]
                 chunks.append(_chunk(model, {}, "stop"))
                 if usage:
                     chunks.append({**_chunk(model, {}), "choices": [], "usage": _completion(model, "")["usage"]})

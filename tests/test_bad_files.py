@@ -17,21 +17,20 @@ from pathlib import Path
 import chromadb
 import pytest
 from click.testing import CliRunner
+from conftest import PLANS, make_settings
 from docx import Document as DocxDocument
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
+from test_ingest_loaders import pdf_of, truetype_subset
 
 from ingest.clean import CleaningRules
 from ingest.loaders import REFUSALS, IngestError, read_text
 from ingest.pipeline import parse_file
 from ingest.records import Article
 from rag.cli import main
-from rag.store.library import Library, IngestReport
 from rag.settings import IngestSettings, Settings
-
-from conftest import PLANS, make_settings
-from test_ingest_loaders import pdf_of, truetype_subset
+from rag.store.library import IngestReport, Library
 
 MiB = 1024 * 1024
 CHENGZI = PLANS / "chengzi-gongzuo-yaodian-2023.txt"
@@ -53,7 +52,16 @@ BIG5_TEXT = """內江自貢同城化發展總體方案
 (二)有利於探索經濟區與行政區適度分離。推進內自同城化發展,有利於打破行政區劃界限,探索體制機制創新,推動改革措施系統集成,促進資源要素跨區域合理流動、高效集聚和優化配置,為地域相連、體量相當的全國同類城市同城化發展提供經驗借鑒。
 """
 # Text in a page's code, styles and comments: none of it may reach a chunk.
-SCRIPT_WORDS = ("脚本里的提示", "var crumbs", "样式里的文字", "text-indent", "请启用脚本", "结构化数据", "注释里的话", "alert(")
+SCRIPT_WORDS = (
+    "脚本里的提示",
+    "var crumbs",
+    "样式里的文字",
+    "text-indent",
+    "请启用脚本",
+    "结构化数据",
+    "注释里的话",
+    "alert(",
+)
 
 # Every file of the batch: (status, the one line it is refused with, or "" when it is ingested).
 EXPECTED = {
@@ -106,7 +114,13 @@ TEXTS = {
     "utf16-bom.txt": excerpt(CHENGZI, [35, *range(41, 51)]),
     "utf16-le.txt": excerpt(NEIJIANG, [4, 10, 12]),
 }
-ENCODINGS = {"good.txt": "utf-8", "gbk.txt": "gbk", "big5.txt": "big5", "utf16-bom.txt": "utf-16", "utf16-le.txt": "utf-16-le"}
+ENCODINGS = {
+    "good.txt": "utf-8",
+    "gbk.txt": "gbk",
+    "big5.txt": "big5",
+    "utf16-bom.txt": "utf-16",
+    "utf16-le.txt": "utf-16-le",
+}
 # Paragraphs without a heading or a number: 内自's 一、(一)(二) and 二、(一) with their markers cut off.
 PLAIN = [re.sub(r"^\([一二三]\)", "", line) for line in lines_of(NEIZI, [28, 30, 36])]
 # 成资's items 1. and 2., laid out as a task table: a merged row for the chapter, then task | units.
@@ -162,7 +176,9 @@ def tables_docx(out: Path) -> Path:
 
 def script_page(lines: list[str]) -> str:
     """A government page full of code: scripts (inline, JSON-LD, many), styles, noscript, comments."""
-    scripts = "\n".join(f'<script src="/js/lib{n}.js"></script><script>var crumbs{n} = "首页 > 政策文件";</script>' for n in range(40))
+    scripts = "\n".join(
+        f'<script src="/js/lib{n}.js"></script><script>var crumbs{n} = "首页 > 政策文件";</script>' for n in range(40)
+    )
     body = "\n".join(
         f'<p onclick="alert(1)">{html.escape(line)}</p><script>var tip = "脚本里的提示{n}";</script>'
         for n, line in enumerate(lines)
@@ -181,7 +197,7 @@ def app_shell() -> str:
     """A page that is all code: its text is drawn by a script at run time."""
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><script src="/app.js"></script>'
-        "<style>#app { margin: 0 }</style></head><body><div id=\"app\"></div>"
+        '<style>#app { margin: 0 }</style></head><body><div id="app"></div>'
         f"<script>{'window.render(&quot;规划&quot;);' * 200}</script><noscript>请启用脚本以浏览本页</noscript></body></html>"
     )
 
@@ -194,7 +210,7 @@ def write_batch(folder: Path, fonts: Path) -> Path:
     (folder / "blank.txt").write_text(" \n\t\n\u3000\u3000\n\r\n", "utf-8")
     (folder / "blob.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 16)
     (folder / "notice.txt").write_bytes(uncompressed_pdf())
-    block = "推动川南渝西地区融合发展,有利于优化区域产业链布局。\n".encode("utf-8")
+    block = "推动川南渝西地区融合发展,有利于优化区域产业链布局。\n".encode()
     (folder / "big.txt").write_bytes(block * (50 * MiB // len(block)) + b"\n" * (50 * MiB % len(block)))
     font = truetype_subset("".join(set("".join(PDF_LINES))), fonts / "subset.ttf")
     plan = pdf_of(PDF_LINES, font, fonts / "plan.pdf")
@@ -232,13 +248,17 @@ def rules() -> CleaningRules:
 
 def stored(settings: Settings, doc_id: str | None = None) -> list[str]:
     """Chunk texts in the store (asked of Chroma itself), optionally of one document."""
-    client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
     where = {"doc_id": doc_id} if doc_id else None
     return client.get_collection(settings.collection_name).get(where=where)["documents"]
 
 
 def articles(settings: Settings, doc_id: str) -> list[Article]:
-    return sorted((a for a in Library(settings).store.articles() if a.doc_id == doc_id), key=lambda a: (a.order, a.part))
+    return sorted(
+        (a for a in Library(settings).store.articles() if a.doc_id == doc_id), key=lambda a: (a.order, a.part)
+    )
 
 
 # -- the batch through the index ----------------------------------------------------------------------
@@ -277,7 +297,9 @@ def test_the_tables_of_a_docx_are_indexed_row_by_row_and_a_merged_cell_once(
     """The table reads as its text twin: the merged row is the chapter heading (once, not once per
     column), and each row is one line, "task units", so each item keeps its 责任单位."""
     twin = tmp_path / "tables.txt"
-    twin.write_text("\n".join([*lines_of(CHENGZI, [35, 41]), *(f"{task} {units}" for task, units in TABLE_ROWS)]), "utf-8")
+    twin.write_text(
+        "\n".join([*lines_of(CHENGZI, [35, 41]), *(f"{task} {units}" for task, units in TABLE_ROWS)]), "utf-8"
+    )
     expected = [(a.chapter, a.clause_ref, a.text) for a in parse_file(twin, rules, settings.ingest.max_chunk_tokens)[1]]
     assert [(a.chapter, a.clause_ref, a.text) for a in articles(settings, "tables")] == expected
     assert [clause_ref for _, clause_ref, _ in expected] == ["一、1.", "一、2."]
@@ -305,7 +327,9 @@ def test_a_pdf_with_an_owner_password_only_is_read(settings: Settings, report: I
 # -- single files -------------------------------------------------------------------------------------
 
 
-def test_a_50_mb_file_is_refused_before_it_is_read(batch: Path, rules: CleaningRules, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_50_mb_file_is_refused_before_it_is_read(
+    batch: Path, rules: CleaningRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_read_bytes, real_open = Path.read_bytes, Path.open
 
     def guard(method):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import chromadb
 import pytest
-
 from conftest import PLANS, free_port, make_settings
+
 from rag.api import PlanQA
-from rag.store.library import Library
 from rag.settings import Settings
+from rag.store.library import Library
 
 CHROMA = Path(sys.executable).with_name("chroma")
 SERVER_START_S = 30  # `chroma run` answers its heartbeat within a second or two when idle
@@ -29,8 +29,6 @@ CUT_DOWNS = {"neizi-tongchenghua-2021.txt": 43, "chengzi-gongzuo-yaodian-2023.tx
 pytestmark = pytest.mark.skipif(
     not CHROMA.exists(), reason=f"no `chroma` executable at {CHROMA} (it is installed with chromadb)"
 )
-
-
 
 
 def wait_for_heartbeat(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -56,7 +54,9 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open(log, "w") as sink:
         process = subprocess.Popen(
             [str(CHROMA), "run", "--path", str(folder / "data"), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     url = f"http://127.0.0.1:{port}"
     try:

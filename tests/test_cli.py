@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PLANS
 
 from rag.cli import main
-
-from conftest import PLANS
 
 NEIZI = PLANS / "neizi-tongchenghua-2021.txt"
 
 
-def run(*args: str) -> "click.testing.Result":  # noqa: F821
+def run(*args: str) -> click.testing.Result:  # noqa: F821
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 

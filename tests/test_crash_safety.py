@@ -24,13 +24,12 @@ from pathlib import Path
 
 import chromadb
 import pytest
-
-from rag.api import PlanQA
-from rag.store.library import Library
-from rag.settings import Settings
-
 from conftest import PLANS, PROJECT, make_settings
 from test_index import CHENGZI, NEIZI, excerpt, stored_ids
+
+from rag.api import PlanQA
+from rag.settings import Settings
+from rag.store.library import Library
 
 QIJIANG = PLANS / "qijiang-wansheng-2021.txt"
 HARNESS = Path(__file__).with_name("crash_ingest.py")
@@ -44,16 +43,18 @@ SEED = 20261125
 
 def state(settings: Settings) -> tuple:
     """Everything an ingest changes, read from Chroma and the uploads folder without PlanQA's code."""
-    client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
     chunks = client.get_collection(settings.collection_name).get(include=["documents"])
     documents = client.get_collection(f"{settings.collection_name}-docs").get(include=["metadatas"])
     uploads = settings.uploads_dir
     return (
         frozenset(zip(chunks["ids"], chunks["documents"])),
         frozenset((i, m["sha256"]) for i, m in zip(documents["ids"], documents["metadatas"])),
-        frozenset(
-            (p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in uploads.iterdir()
-        ) if uploads.exists() else frozenset(),
+        frozenset((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in uploads.iterdir())
+        if uploads.exists()
+        else frozenset(),
     )
 
 
@@ -61,7 +62,11 @@ def run_ingest(home: Path, folder: Path, where: str = "none", nth: int = 0) -> s
     env = {**os.environ, "PLANQA_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PROJECT)}
     return subprocess.Popen(
         [sys.executable, str(HARNESS), where, str(nth), "ingest", str(folder)],
-        env=env, cwd=home.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=home.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -85,8 +90,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _, errors = child.communicate(timeout=300)
     assert child.returncode == 0, errors
     return {
-        "root": root, "batch": batch, "before_home": before_home,
-        "before": state(make_settings(before_home)), "after": state(make_settings(after_home)),
+        "root": root,
+        "batch": batch,
+        "before_home": before_home,
+        "before": state(make_settings(before_home)),
+        "after": state(make_settings(after_home)),
         "seconds": time.perf_counter() - started,
     }
 
@@ -157,7 +165,10 @@ def test_a_delete_killed_midway_is_finished_by_the_next_opener(scenario: dict, t
     child = subprocess.run(
         [sys.executable, str(HARNESS), "chroma", "1", "delete", "cz"],
         env={**os.environ, "PLANQA_HOME": str(settings.home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PROJECT)},
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert child.returncode == -signal.SIGKILL
     index = Library(settings)
@@ -215,5 +226,7 @@ def test_a_write_lands_between_answers_never_inside_one(home_copy: Path, tmp_pat
     reader.join(60)
     writer.join(120)
     assert not writer.is_alive()
-    assert {k: v for k, v in answers[0].items() if k != "latency_ms"} == {k: v for k, v in reference.items() if k != "latency_ms"}
+    assert {k: v for k, v in answers[0].items() if k != "latency_ms"} == {
+        k: v for k, v in reference.items() if k != "latency_ms"
+    }
     assert "qj" in {d.doc_id for d in planqa.index.store.documents()}

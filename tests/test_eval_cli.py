@@ -21,7 +21,11 @@ KEPT_PLAN = "neizi-tongchenghua-2021"
 
 
 def small_dataset(folder: Path) -> Path:
-    lines = [line for line in (PROJECT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] in IDS]
+    lines = [
+        line
+        for line in (PROJECT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["id"] in IDS
+    ]
     path = folder / "small.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -96,7 +100,17 @@ def test_html_report_is_self_contained_with_cjk_font_charts_and_drill_down(finis
 
 
 def test_a_bar_not_cleared_exits_1_naming_metric_value_and_bar(built_home, tmp_path):
-    result = run_eval(built_home, "--dataset", str(small_dataset(tmp_path)), "--out", str(tmp_path / "r"), "--fail-under", "hit@1=1.5", "--fail-under", "mrr=0")
+    result = run_eval(
+        built_home,
+        "--dataset",
+        str(small_dataset(tmp_path)),
+        "--out",
+        str(tmp_path / "r"),
+        "--fail-under",
+        "hit@1=1.5",
+        "--fail-under",
+        "mrr=0",
+    )
     value = json.loads((tmp_path / "r" / "latest.json").read_text(encoding="utf-8"))["summary"]["overall"]["hit@1"]
     assert result.exit_code == 1
     assert f"FAIL hit@1 = {value:.4f} is below its bar 1.5" in result.stderr
@@ -104,11 +118,24 @@ def test_a_bar_not_cleared_exits_1_naming_metric_value_and_bar(built_home, tmp_p
 
 
 def test_bars_cleared_exit_0_and_are_recorded(built_home, tmp_path):
-    result = run_eval(built_home, "--dataset", str(small_dataset(tmp_path)), "--out", str(tmp_path / "r"), "--fail-under", "hit@5=0", "--fail-over", "false_refusal_rate=1")
+    result = run_eval(
+        built_home,
+        "--dataset",
+        str(small_dataset(tmp_path)),
+        "--out",
+        str(tmp_path / "r"),
+        "--fail-under",
+        "hit@5=0",
+        "--fail-over",
+        "false_refusal_rate=1",
+    )
     assert result.exit_code == 0, result.output
     gate = json.loads((tmp_path / "r" / "latest.json").read_text(encoding="utf-8"))["gate"]
     assert gate["passed"] is True
-    assert [(b["metric"], b["op"], b["bar"]) for b in gate["bars"]] == [("hit@5", "min", 0.0), ("false_refusal_rate", "max", 1.0)]
+    assert [(b["metric"], b["op"], b["bar"]) for b in gate["bars"]] == [
+        ("hit@5", "min", 0.0),
+        ("false_refusal_rate", "max", 1.0),
+    ]
 
 
 def test_unknown_metric_is_a_usage_error(tmp_path):
@@ -143,7 +170,9 @@ def one_plan_home(home_copy: Path) -> Path:
 
 def test_compare_and_ablations_add_peers_and_studies_to_every_output(one_plan_home, tmp_path):
     out = tmp_path / "r"
-    result = run_eval(one_plan_home, "--dataset", str(small_dataset(tmp_path)), "--out", str(out), "--compare", "--ablations")
+    result = run_eval(
+        one_plan_home, "--dataset", str(small_dataset(tmp_path)), "--out", str(out), "--compare", "--ablations"
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "latest.json").read_text(encoding="utf-8"))
     systems = report["peers"]["systems"]
@@ -156,7 +185,9 @@ def test_compare_and_ablations_add_peers_and_studies_to_every_output(one_plan_ho
     ]
     sweep = report["ablations"]["refusal_threshold"]
     configured = make_settings(one_plan_home).answer.refusal_threshold
-    assert [p["threshold"] for p in sweep] == sorted({0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, configured})
+    assert [p["threshold"] for p in sweep] == sorted(
+        {0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, configured}
+    )
     assert [p["threshold"] for p in sweep if p["configured"]] == [configured]
     html = (out / "latest.html").read_text(encoding="utf-8")
     assert html.count('src="data:image/png;base64,') == 5  # overall, by type, peers, retrieval, refusal

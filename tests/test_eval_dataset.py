@@ -18,7 +18,9 @@ GOOD = {
     "type": "fact",
     "answer": "两市中心城区直线距离仅28公里。",
     "key_facts": ["28公里"],
-    "gold": [{"doc": "内江自贡同城化发展总体方案", "clause_ref": "二、（一）", "quote": "两市中心城区直线距离仅28公里"}],
+    "gold": [
+        {"doc": "内江自贡同城化发展总体方案", "clause_ref": "二、（一）", "quote": "两市中心城区直线距离仅28公里"}
+    ],
 }
 
 
@@ -30,7 +32,10 @@ def dataset(request) -> tuple[str, list[Item], int]:
 
 def write(tmp_path: Path, *lines: object) -> Path:
     path = tmp_path / "set.jsonl"
-    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
+    path.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False) for line in lines),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -74,7 +79,17 @@ def test_bundled_gold_quotes_and_key_facts_are_in_the_indexed_plans(dataset, pla
 
 def test_gold_problems_name_a_quote_no_chunk_holds_and_a_stray_key_fact(planqa):
     catalogue = planqa.index.catalogue()
-    bad = Item("b1", "？", "fact", "", ("4200亿元",), (Gold("内江自贡同城化发展总体方案", "二、（一）", "两市中心城区直线距离仅28公里"), Gold("内江自贡同城化发展总体方案", "二、（一）", "两市相距三百公里")))
+    bad = Item(
+        "b1",
+        "？",
+        "fact",
+        "",
+        ("4200亿元",),
+        (
+            Gold("内江自贡同城化发展总体方案", "二、（一）", "两市中心城区直线距离仅28公里"),
+            Gold("内江自贡同城化发展总体方案", "二、（一）", "两市相距三百公里"),
+        ),
+    )
     assert gold_problems([bad], catalogue.documents, catalogue.articles, planqa.article_text) == [
         "b1: quote '两市相距三百公里' is in no chunk of 内江自贡同城化发展总体方案",
         "b1: key fact '4200亿元' is not in the article holding its gold quote",
@@ -84,13 +99,22 @@ def test_gold_problems_name_a_quote_no_chunk_holds_and_a_stray_key_fact(planqa):
 def test_gold_problems_name_an_unknown_document(planqa):
     catalogue = planqa.index.catalogue()
     bad = Item("b2", "？", "fact", "", (), (Gold("不存在的规划", "一、", "两市"),))
-    assert gold_problems([bad], catalogue.documents, catalogue.articles, planqa.article_text) == ["b2: no indexed document is named '不存在的规划'"]
+    assert gold_problems([bad], catalogue.documents, catalogue.articles, planqa.article_text) == [
+        "b2: no indexed document is named '不存在的规划'"
+    ]
 
 
 # -- malformed files ------------------------------------------------------------------------------
 def test_a_good_line_loads_into_an_item(tmp_path):
     (loaded,) = load_dataset(write(tmp_path, GOOD))
-    assert loaded == Item("x1", GOOD["question"], "fact", GOOD["answer"], ("28公里",), (Gold("内江自贡同城化发展总体方案", "二、（一）", "两市中心城区直线距离仅28公里"),))
+    assert loaded == Item(
+        "x1",
+        GOOD["question"],
+        "fact",
+        GOOD["answer"],
+        ("28公里",),
+        (Gold("内江自贡同城化发展总体方案", "二、（一）", "两市中心城区直线距离仅28公里"),),
+    )
 
 
 def test_blank_lines_are_skipped(tmp_path):
@@ -115,12 +139,17 @@ def test_missing_fields_are_named(tmp_path):
 
 
 def test_unknown_fields_are_rejected_not_ignored(tmp_path):
-    with pytest.raises(DatasetError, match=r":1: unknown field\(s\) key_fact \(allowed: id, question, type, answer, key_facts, gold\)$"):
+    with pytest.raises(
+        DatasetError, match=r":1: unknown field\(s\) key_fact \(allowed: id, question, type, answer, key_facts, gold\)$"
+    ):
         load_dataset(write(tmp_path, {**GOOD, "key_fact": ["28公里"]}))
 
 
 def test_unknown_type_lists_the_seven_types(tmp_path):
-    with pytest.raises(DatasetError, match=r":1: unknown type 'opinion' \(one of: fact, list, locate, compare, multi, unanswerable, clause\)$"):
+    with pytest.raises(
+        DatasetError,
+        match=r":1: unknown type 'opinion' \(one of: fact, list, locate, compare, multi, unanswerable, clause\)$",
+    ):
         load_dataset(write(tmp_path, {**GOOD, "type": "opinion"}))
 
 

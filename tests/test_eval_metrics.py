@@ -39,10 +39,23 @@ THRESHOLD = 0.5
 
 
 def item(kind: str = "fact", gold: tuple[Gold, ...] = (GOLD_DISTANCE,), facts: tuple[str, ...] = ("28公里",)) -> Item:
-    return Item("t1", "内江和自贡离得有多远？", kind, "28公里", facts if kind != "unanswerable" else (), gold if kind != "unanswerable" else ())
+    return Item(
+        "t1",
+        "内江和自贡离得有多远？",
+        kind,
+        "28公里",
+        facts if kind != "unanswerable" else (),
+        gold if kind != "unanswerable" else (),
+    )
 
 
-def response(answer: str, refused: bool = False, cited: tuple[Cited, ...] = (), retrieved: tuple[str, ...] = (), latency: float = 10.0) -> Response:
+def response(
+    answer: str,
+    refused: bool = False,
+    cited: tuple[Cited, ...] = (),
+    retrieved: tuple[str, ...] = (),
+    latency: float = 10.0,
+) -> Response:
     return Response("t1", answer, refused, cited, tuple(Retrieved(t) for t in retrieved), latency)
 
 
@@ -169,7 +182,9 @@ def test_percentiles_interpolate_like_numpy():
 
 # -- one question ---------------------------------------------------------------------------------
 def test_a_correct_cited_answer_scores_full_marks():
-    scores = score(item(), response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE),), retrieved=(DISTANCE, OTHER)), THRESHOLD)
+    scores = score(
+        item(), response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE),), retrieved=(DISTANCE, OTHER)), THRESHOLD
+    )
     assert scores == {
         "hit@1": 1.0, "hit@5": 1.0, "mrr": 1.0, "recall@5": 1.0,
         "citation_precision": 1.0, "citation_recall": 1.0, "key_fact_accuracy": 1.0,
@@ -178,7 +193,12 @@ def test_a_correct_cited_answer_scores_full_marks():
 
 
 def test_refusing_an_answerable_question_is_a_false_refusal_and_its_related_sources_do_not_count():
-    refusal = response("文件中未找到相关内容。可能相关的条款：…", refused=True, cited=(Cited(1, DISTANCE, related_only=True),), retrieved=(OTHER, DISTANCE))
+    refusal = response(
+        "文件中未找到相关内容。可能相关的条款：…",
+        refused=True,
+        cited=(Cited(1, DISTANCE, related_only=True),),
+        retrieved=(OTHER, DISTANCE),
+    )
     scores = score(item(), refusal, THRESHOLD)
     assert scores["false_refusal_rate"] == 1.0
     assert scores["citation_precision"] is None
@@ -189,7 +209,9 @@ def test_refusing_an_answerable_question_is_a_false_refusal_and_its_related_sour
 
 
 def test_refusing_an_unanswerable_question_is_right_and_has_no_other_scores():
-    scores = score(item("unanswerable"), response("文件中未找到相关内容。", refused=True, retrieved=(OTHER,)), THRESHOLD)
+    scores = score(
+        item("unanswerable"), response("文件中未找到相关内容。", refused=True, retrieved=(OTHER,)), THRESHOLD
+    )
     assert scores["refusal_accuracy"] == 1.0
     assert {name for name, value in scores.items() if value is not None} == {"refusal_accuracy"}
 
@@ -202,7 +224,11 @@ def test_answering_an_unanswerable_question_fails_refusal_but_is_still_checked_f
 
 # -- aggregates -----------------------------------------------------------------------------------
 def test_aggregates_average_only_the_questions_a_metric_applies_to():
-    scores = [{"hit@1": 1.0, "refusal_accuracy": None}, {"hit@1": 0.0, "refusal_accuracy": None}, {"hit@1": None, "refusal_accuracy": 1.0}]
+    scores = [
+        {"hit@1": 1.0, "refusal_accuracy": None},
+        {"hit@1": 0.0, "refusal_accuracy": None},
+        {"hit@1": None, "refusal_accuracy": 1.0},
+    ]
     summary = aggregate(scores, [10.0, 20.0, 30.0])
     assert summary["hit@1"] == 0.5
     assert summary["refusal_accuracy"] == 1.0
@@ -212,7 +238,10 @@ def test_aggregates_average_only_the_questions_a_metric_applies_to():
 
 def test_summary_has_overall_by_type_and_counts():
     items = [item(), item("unanswerable")]
-    responses = [response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE),), retrieved=(DISTANCE,), latency=10.0), response("文件中未找到相关内容。", refused=True, latency=30.0)]
+    responses = [
+        response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE),), retrieved=(DISTANCE,), latency=10.0),
+        response("文件中未找到相关内容。", refused=True, latency=30.0),
+    ]
     summary = summarise(items, responses, [score(i, r, THRESHOLD) for i, r in zip(items, responses)])
     assert summary["items"] == {"overall": 2, "by_type": {"fact": 1, "unanswerable": 1}}
     assert summary["overall"]["refusal_accuracy"] == 1.0
@@ -235,7 +264,9 @@ def test_baseline_answer_quotes_the_top_chunks_sentence_with_most_question_terms
     top = Retrieved(f"{GDP}{DISTANCE}", "内江自贡同城化发展总体方案", "二、（一）")
     text, cited = baseline_answer("内江和自贡中心城区直线距离有多远？", top)
     assert text == f"{DISTANCE}[1]"
-    assert cited == (Cited(1, top.text, DISTANCE, top.doc_title, "二、（一）", "《内江自贡同城化发展总体方案》二、（一）"),)
+    assert cited == (
+        Cited(1, top.text, DISTANCE, top.doc_title, "二、（一）", "《内江自贡同城化发展总体方案》二、（一）"),
+    )
 
 
 def test_baseline_answer_takes_the_first_sentence_on_a_tie_and_nothing_without_a_chunk():
@@ -262,7 +293,12 @@ def test_answer_correctness_is_the_f1_of_statements():
 
 
 def test_judge_asks_the_model_with_the_eval_prompts(tmp_path):
-    model = FakeListChatModel(responses=['{"TP": ["相距28公里"], "FP": [], "FN": []}', '{"statements": [{"statement": "相距28公里", "verdict": 1}]}'])
+    model = FakeListChatModel(
+        responses=[
+            '{"TP": ["相距28公里"], "FP": [], "FN": []}',
+            '{"statements": [{"statement": "相距28公里", "verdict": 1}]}',
+        ]
+    )
     judge = Judge(make_settings(tmp_path), chat_model=model)
     answered = response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE, label="《内江自贡同城化发展总体方案》二、（一）"),))
     result = judge.judge_all([item()], [answered])

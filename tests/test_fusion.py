@@ -13,7 +13,9 @@ def test_the_best_match_of_both_retrievers_scores_one() -> None:
 
 
 def test_scores_are_scaled_before_they_are_mixed() -> None:
-    fused = dict(fuse({"a": 12.0, "b": 6.0}, {"a": 0.85, "b": 0.9}, dense_floor=0.8, keyword_weight=1.0, dense_weight=1.0))
+    fused = dict(
+        fuse({"a": 12.0, "b": 6.0}, {"a": 0.85, "b": 0.9}, dense_floor=0.8, keyword_weight=1.0, dense_weight=1.0)
+    )
     assert fused["a"] == pytest.approx((1.0 + 0.5) / 2)
     assert fused["b"] == pytest.approx((0.5 + 1.0) / 2)
 

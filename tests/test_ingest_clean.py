@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PLANS
 
 from ingest.clean import CleaningRules, LineKind, clean_line, clean_lines, is_chrome, normalise_spaces, remove_spam
 from ingest.pipeline import parse_file, parse_text
 from ingest.records import Article, Document
-
-from conftest import PLANS
 
 MAX_TOKENS = 800
 SPAM = "365体育投注"  # the advertising pasted into the 綦江—万盛 page
@@ -40,10 +39,41 @@ NOT_DOCUMENT = {
 
 # Text that only site chrome carries: none of it may reach a chunk.
 BOILERPLATE = (
-    "主办单位", "主办:", "承办:", "运行维护", "ICP备", "公网安备", "网站标识码", "热点文章推荐", "相关文章推荐",
-    "渝快小宝", "语音播报", "即将离开", "继续访问", "字体", "索引号", "主题分类", "发文字号", "有效性",
-    "发布时间", "发布日期", "成文日期", "发布机构", "录入:", "当前位置", "欢迎访问", "免费注册", "服务热线",
-    "请点击右上角", "浏览器打开", "(欢迎您)", "10阅读", "来源:内江日", "028-26655501", "头条号", "政府信息公开",
+    "主办单位",
+    "主办:",
+    "承办:",
+    "运行维护",
+    "ICP备",
+    "公网安备",
+    "网站标识码",
+    "热点文章推荐",
+    "相关文章推荐",
+    "渝快小宝",
+    "语音播报",
+    "即将离开",
+    "继续访问",
+    "字体",
+    "索引号",
+    "主题分类",
+    "发文字号",
+    "有效性",
+    "发布时间",
+    "发布日期",
+    "成文日期",
+    "发布机构",
+    "录入:",
+    "当前位置",
+    "欢迎访问",
+    "免费注册",
+    "服务热线",
+    "请点击右上角",
+    "浏览器打开",
+    "(欢迎您)",
+    "10阅读",
+    "来源:内江日",
+    "028-26655501",
+    "头条号",
+    "政府信息公开",
 )
 CAPTION = re.compile(r"图\s*\d+\s*[?？]")
 
@@ -198,7 +228,9 @@ def test_sentences_and_numbered_headings_are_never_chrome(rules: CleaningRules, 
     assert clean_line(line, rules).kind is LineKind.TEXT
 
 
-@pytest.mark.parametrize("line", ["图1? 綦江—万盛一体化城市发展格局示意图", "图 12：重点项目布局示意图", "图3-2 交通网络规划图"])
+@pytest.mark.parametrize(
+    "line", ["图1? 綦江—万盛一体化城市发展格局示意图", "图 12：重点项目布局示意图", "图3-2 交通网络规划图"]
+)
 def test_figure_captions_are_recognised(rules: CleaningRules, line: str) -> None:
     assert clean_line(line, rules).kind is LineKind.CAPTION
 
@@ -208,7 +240,11 @@ def test_a_sentence_that_mentions_a_figure_is_not_a_caption(rules: CleaningRules
 
 
 def test_windows_line_ends_are_lines(rules: CleaningRules) -> None:
-    assert [line.text for line in clean_lines("一、总则\r\n(一)目的。\r二、附则", rules)] == ["一、总则", "(一)目的。", "二、附则"]
+    assert [line.text for line in clean_lines("一、总则\r\n(一)目的。\r二、附则", rules)] == [
+        "一、总则",
+        "(一)目的。",
+        "二、附则",
+    ]
 
 
 # -- a whole made-up page ---------------------------------------------------------------------------
@@ -287,7 +323,11 @@ def test_a_made_up_page_is_cut_into_its_articles(page) -> None:
 def test_a_made_up_page_has_its_metadata(page) -> None:
     document, _ = page
     assert (document.title, document.doc_number, document.issuer, document.date_written, document.date_published) == (
-        "某某县城乡融合发展实施方案", "某府发〔2024〕12号", "某某市人民政府", "2024-05-01", "2024-05-06"
+        "某某县城乡融合发展实施方案",
+        "某府发〔2024〕12号",
+        "某某市人民政府",
+        "2024-05-01",
+        "2024-05-06",
     )
 
 

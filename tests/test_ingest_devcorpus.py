@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import PLANS, PROJECT
 
 from ingest.clean import CleaningRules
 from ingest.loaders import read_text
@@ -23,8 +24,6 @@ from ingest.metadata import plan_in_notice_title
 from ingest.pipeline import parse_file
 from ingest.records import Article, Document
 from ingest.text_metadata import document_kind
-
-from conftest import PLANS, PROJECT
 
 CORPUS = PROJECT / "data" / "devcorpus"
 MANIFEST = CORPUS / "manifest.jsonl"
@@ -60,7 +59,11 @@ def uncovered_lines(document: Document, articles: list[Article]) -> list[str]:
         covered[article.start : article.end] = [True] * (article.end - article.start)
     missing, position = [], 0
     for line in document.text.split("\n"):
-        if line and not all(covered[position : position + len(line)]) and line not in (document.title, f"# {document.title}"):
+        if (
+            line
+            and not all(covered[position : position + len(line)])
+            and line not in (document.title, f"# {document.title}")
+        ):
             missing.append(line)
         position += len(line) + 1
     return missing
@@ -95,8 +98,11 @@ def heading_count(text: str, unit: str) -> int:
 def test_each_article_marker_is_one_article(rules, entry: dict) -> None:
     """第X条 articles = the manifest's count; parts of a split article share one clause_ref."""
     _, articles = parsed(DOCS / entry["file"], rules)
-    tiao = {(a.chapter.split(" ")[0] if a.chapter.startswith("附件") else "", a.clause_ref)
-            for a in articles if re.fullmatch(r"第.{1,6}条", a.section)}
+    tiao = {
+        (a.chapter.split(" ")[0] if a.chapter.startswith("附件") else "", a.clause_ref)
+        for a in articles
+        if re.fullmatch(r"第.{1,6}条", a.section)
+    }
     assert len(tiao) == entry["articles"]
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 
 from ingest.clean import CleaningRules
 from ingest.pipeline import parse_file
 from ingest.records import Article, Document
-
-from conftest import PROJECT
 
 FIXTURES = PROJECT / "tests" / "fixtures"
 MAX_TOKENS = 800
@@ -111,8 +110,16 @@ def test_the_table_of_contents_is_one_article_and_not_chapters(tiaoli) -> None:
 
 def test_a_regulation_has_title_kind_issuer_and_dates_from_its_text(tiaoli) -> None:
     document = tiaoli[0]
-    assert (document.title, document.kind, document.issuer) == ("某某市城市绿化管理条例", "条例", "某某市人民代表大会常务委员会")
-    assert (document.date_adopted, document.date_approved, document.date_effective) == ("2020-06-18", "2020-09-25", "2021-01-01")
+    assert (document.title, document.kind, document.issuer) == (
+        "某某市城市绿化管理条例",
+        "条例",
+        "某某市人民代表大会常务委员会",
+    )
+    assert (document.date_adopted, document.date_approved, document.date_effective) == (
+        "2020-06-18",
+        "2020-09-25",
+        "2021-01-01",
+    )
     assert all((a.kind, a.date_effective) == ("条例", "2021-01-01") for a in tiaoli[1])
 
 
@@ -127,10 +134,15 @@ def test_the_adoption_note_is_the_title_note_article(tiaoli) -> None:
 def test_a_promulgation_order_gives_number_issuer_and_dates(rules) -> None:
     document, articles = parse(FIXTURES / LING, rules)
     assert (document.title, document.kind, document.doc_number, document.issuer) == (
-        "某某事务管理条例", "条例", "中华人民共和国国务院令第800号", "国务院"
+        "某某事务管理条例",
+        "条例",
+        "中华人民共和国国务院令第800号",
+        "国务院",
     )
     assert (document.date_adopted, document.date_published, document.date_effective) == (
-        "2024-03-01", "2024-03-20", "2024-07-01"
+        "2024-03-01",
+        "2024-03-20",
+        "2024-07-01",
     )
     assert by_ref(articles, "印发通知").text.startswith("中华人民共和国国务院令\n第800号\n")
     assert by_ref(articles, "第二条").text.endswith("(三)处理投诉举报。")
@@ -162,7 +174,9 @@ def test_a_page_keeps_its_h1_title_and_drops_the_chrome_after_the_text(rules, tm
     assert document.title == "某某市物业管理条例"
     assert document.text.startswith("某某市物业管理条例\n（2021年11月25日")
     assert articles[-1].text == "第二章附则\n第三条本条例自2022年3月1日起施行。"
-    assert not any(word in document.text for word in ("打印", "分享", "相关链接", "网站地图", "主办单位", "ICP", "收费办法"))
+    assert not any(
+        word in document.text for word in ("打印", "分享", "相关链接", "网站地图", "主办单位", "ICP", "收费办法")
+    )
     assert by_ref(articles, "第二条").text == "第二条业主大会有下列职责：\n（一）制定管理规约；\n（二）选聘物业服务人；"
     assert (document.kind, document.date_adopted, document.date_effective) == ("条例", "2021-11-25", "2022-03-01")
     assert document.issuer == "某某市人民代表大会常务委员会"
@@ -171,7 +185,11 @@ def test_a_page_keeps_its_h1_title_and_drops_the_chrome_after_the_text(rules, tm
 def test_a_page_without_h1_takes_its_title_from_the_article_title_meta(rules, tmp_path: Path) -> None:
     (tmp_path / "page.html").write_text(PAGE_META, "utf-8")
     document, articles = parse(tmp_path / "page.html", rules)
-    assert (document.title, document.kind, document.date_published) == ("某某县农村人居环境整治实施方案", "方案", "2023-04-03")
+    assert (document.title, document.kind, document.date_published) == (
+        "某某县农村人居环境整治实施方案",
+        "方案",
+        "2023-04-03",
+    )
     assert articles[-1].text == "（二）治理生活垃圾。"
     assert "上一篇" not in document.text and "版权所有" not in document.text
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import PLANS, make_settings
 from docx import Document as DocxDocument
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -26,8 +27,6 @@ from ingest.clean import CleaningRules
 from ingest.loaders import IngestError, Limits, read_text
 from ingest.pipeline import parse_file
 from ingest.records import Article, Document
-
-from conftest import PLANS, make_settings
 
 MAX_TOKENS = 800
 ALL_PLANS = sorted(p.name for p in PLANS.glob("*.txt"))
@@ -54,8 +53,13 @@ def same(articles: list[Article]) -> list[Article]:
 
 def metadata(document: Document) -> tuple[str, ...]:
     return (
-        document.doc_id, document.title, document.doc_number, document.issuer,
-        document.date_written, document.date_published, document.text,
+        document.doc_id,
+        document.title,
+        document.doc_number,
+        document.issuer,
+        document.date_written,
+        document.date_published,
+        document.text,
     )
 
 
@@ -130,7 +134,10 @@ def test_navigation_right_above_the_notice_stays_out_of_it(twins, rules: Cleanin
     document, articles = parse_file(write_copy(tmp_path, plan, ".htm", page.encode("utf-8")), rules, MAX_TOKENS)
     assert [(a.clause_ref, a.text) for a in articles] == [(a.clause_ref, a.text) for a in twins[plan][1]]
     assert (document.title, document.doc_number, document.issuer, document.date_written) == (
-        "推动川南渝西地区融合发展总体方案", "川府发〔2023〕9号", "四川省人民政府 重庆市人民政府", "2023-03-02"
+        "推动川南渝西地区融合发展总体方案",
+        "川府发〔2023〕9号",
+        "四川省人民政府 重庆市人民政府",
+        "2023-03-02",
     )
     assert not any(word in document.text for word in ("网站首页", "相关链接", "政策文件_", "share", "text-indent"))
 
@@ -224,8 +231,16 @@ def truetype_subset(text: str, out: Path) -> Path:
             del font[table]
     maxp = font["maxp"]
     maxp.tableVersion = 0x00010000
-    for attribute in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                      "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+    for attribute in (
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
         setattr(maxp, attribute, 1 if attribute == "maxZones" else 0)
     post = font["post"]
     post.formatType, post.extraNames, post.mapping, post.glyphOrder = 2.0, [], {}, order
@@ -281,7 +296,10 @@ def test_a_pdf_of_a_plan_yields_the_articles_of_its_text_twin(
     document, articles = parse_file(path, rules, MAX_TOKENS)
     assert whole(articles) == whole(twin_articles)
     assert (document.title, document.doc_number, squeezed(document.issuer), document.date_written) == (
-        twin_document.title, twin_document.doc_number, squeezed(twin_document.issuer), twin_document.date_written
+        twin_document.title,
+        twin_document.doc_number,
+        squeezed(twin_document.issuer),
+        twin_document.date_written,
     )
 
 
@@ -300,7 +318,12 @@ def test_paragraphs_are_joined_over_line_wraps_and_page_breaks(plan_font: Path, 
 def test_a_pdf_whose_font_encoding_cannot_be_decoded_is_refused(plan_font: Path, tmp_path: Path) -> None:
     """fpdf2 with the OpenType collection itself: pypdf cannot decode its text, so nothing is indexed."""
     collection, index = cjk_face()
-    path = pdf_of(["自贡市、内江市人民政府:", "现印发你们,请认真贯彻落实。"], collection, tmp_path / "cff.pdf", collection_index=index)
+    path = pdf_of(
+        ["自贡市、内江市人民政府:", "现印发你们,请认真贯彻落实。"],
+        collection,
+        tmp_path / "cff.pdf",
+        collection_index=index,
+    )
     with pytest.raises(IngestError) as error:
         read_text(path)
     assert str(error.value) == (
@@ -385,7 +408,7 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit_as_configured(tmp_path: Path) -> None:
     limits = make_settings(tmp_path, ingest={"max_file_mb": 1}).ingest.limits
-    (tmp_path / "big.txt").write_bytes("一".encode("utf-8") * 400_000)  # 1.2 MB = 1.14 MiB
+    (tmp_path / "big.txt").write_bytes("一".encode() * 400_000)  # 1.2 MB = 1.14 MiB
     assert refusal(tmp_path / "big.txt", limits) == (
         "big.txt: 1.1 MB is over the 1 MB limit; split the file or raise PLANQA_INGEST__MAX_FILE_MB"
     )
@@ -401,7 +424,10 @@ def test_a_file_with_too_many_characters_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (pdf_bytes([page_text("text")])[:60], "the PDF is cut short (no end-of-file marker); download or export it again"),
+        (
+            pdf_bytes([page_text("text")])[:60],
+            "the PDF is cut short (no end-of-file marker); download or export it again",
+        ),
         (
             b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n",  # complete, but nothing inside is a PDF
             "the PDF is broken or unreadable (PdfReadError); open and save it again, then ingest the copy",
@@ -444,7 +470,10 @@ def test_a_pdf_that_parses_too_long_is_stopped_at_the_time_limit(tmp_path: Path)
     (tmp_path / "slow.pdf").write_bytes(pdf_bytes([b"BT /F1 12 Tf " + b"1 0 Td (a) Tj " * 200_000 + b"ET"]))
     started = time.monotonic()
     message = refusal(tmp_path / "slow.pdf", Limits(timeout_s=2))
-    assert message == "slow.pdf: parsing took longer than 2 s and was stopped; split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S"
+    assert (
+        message
+        == "slow.pdf: parsing took longer than 2 s and was stopped; split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S"
+    )
     assert time.monotonic() - started < 8
     assert multiprocessing.active_children() == []
 

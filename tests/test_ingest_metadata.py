@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from conftest import PLANS
 
 from ingest.clean import CleaningRules
 from ingest.metadata import is_doc_number_line, iso_date, normalise_doc_number, page_fields, read_metadata
 from ingest.pipeline import parse_file
-
-from conftest import PLANS
 
 # plan: (title, doc_number, issuer, date written, date published)
 EXPECTED = {
@@ -129,13 +128,26 @@ def test_page_fields_are_read_from_a_one_line_table() -> None:
 def test_the_page_table_wins_over_the_notice() -> None:
     meta = read_metadata(
         head_lines=["发文字号:某府发〔2024〕1号", "成文日期:2024-01-02", "发文机关:某某市人民政府办公室"],
-        notice_lines=["某某市人民政府关于印发某方案的通知", "某府发〔2024〕9号", "各区县:", "现印发。", "某某市人民政府", "2024年1月5日"],
+        notice_lines=[
+            "某某市人民政府关于印发某方案的通知",
+            "某府发〔2024〕9号",
+            "各区县:",
+            "现印发。",
+            "某某市人民政府",
+            "2024年1月5日",
+        ],
         title="某方案",
         title_note="",
     )
-    assert (meta.doc_number, meta.issuer, meta.date_written) == ("某府发〔2024〕1号", "某某市人民政府办公室", "2024-01-02")
+    assert (meta.doc_number, meta.issuer, meta.date_written) == (
+        "某府发〔2024〕1号",
+        "某某市人民政府办公室",
+        "2024-01-02",
+    )
 
 
 def test_a_page_with_only_its_notice_title_gives_the_plan_title() -> None:
-    meta = read_metadata(head_lines=["标题:某某市人民政府关于印发《某某行动方案》的通知"], notice_lines=[], title="", title_note="")
+    meta = read_metadata(
+        head_lines=["标题:某某市人民政府关于印发《某某行动方案》的通知"], notice_lines=[], title="", title_note=""
+    )
     assert meta.title == "某某行动方案"

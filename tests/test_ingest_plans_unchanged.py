@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import PLANS
 
 from ingest.clean import CleaningRules
 from ingest.pipeline import parse_file
-
-from conftest import PLANS
 
 BEFORE = json.loads((Path(__file__).parent / "fixtures" / "plans_articles_a2.json").read_text("utf-8"))
 MAX_TOKENS = 800

@@ -42,7 +42,10 @@ def test_the_chain_invokes_batches_and_streams(planqa) -> None:
     chain = planqa.as_runnable()
     answer = chain.invoke({"question": "内江和自贡离得有多远？"})
     assert isinstance(answer, Answer) and "28公里" in answer.text
-    assert [a.refused for a in chain.batch(["内江和自贡离得有多远？", "周杰伦什么时候来内江开演唱会？"])] == [False, True]
+    assert [a.refused for a in chain.batch(["内江和自贡离得有多远？", "周杰伦什么时候来内江开演唱会？"])] == [
+        False,
+        True,
+    ]
     pieces = list(chain.stream("内江和自贡离得有多远？"))
     assert isinstance(pieces[-1], Answer)
     assert "".join(p for p in pieces if isinstance(p, str)) == pieces[-1].text

@@ -10,20 +10,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from conftest import make_settings
+from fake_openai_server import FakeOpenAIServer
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from conftest import make_settings
-from fake_openai_server import FakeOpenAIServer
 from ingest.records import Article
 from ingest.tokens import count_tokens
-from rag.api import PlanQA
 from rag.answer.llm import LLMAnswerer, LLMError, LLMNotConfigured, as_data
+from rag.answer.verify import unsupported_claims
+from rag.api import PlanQA
 from rag.records import REFUSAL, Answer, Citation, Hit
 from rag.settings import AnswerSettings, LLMSettings
-from rag.answer.verify import unsupported_claims
 
 NEIZI, QIJIANG, CHUANNAN = "neizi-tongchenghua-2021", "qijiang-wansheng-2021", "chuannan-yuxi-2023"
 THRESHOLD = AnswerSettings().support_threshold
@@ -46,11 +46,15 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         self.received.append(list(messages))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.respond(messages)))])
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         self.received.append(list(messages))
         text = self.respond(messages)
         for start in range(0, len(text), self.piece_chars):
@@ -91,10 +95,21 @@ def article(catalogue) -> Callable[[str, str], Article]:
 @pytest.fixture(scope="module")
 def hits(article) -> list[Hit]:
     """Three retrieved articles: the 28 km clause, the 2025 targets (765 tokens), 綦江—万盛's basis."""
-    return [Hit(article(NEIZI, "二、（一）"), 0.9), Hit(article(NEIZI, "三、（三）"), 0.8), Hit(article(QIJIANG, "一、（二）"), 0.7)]
+    return [
+        Hit(article(NEIZI, "二、（一）"), 0.9),
+        Hit(article(NEIZI, "三、（三）"), 0.8),
+        Hit(article(QIJIANG, "一、（二）"), 0.7),
+    ]
 
 
-def draft_for(planqa: PlanQA, catalogue, hits: list[Hit], model: ScriptedChatModel, question: str = "内江和自贡离得有多远？", **llm: Any):
+def draft_for(
+    planqa: PlanQA,
+    catalogue,
+    hits: list[Hit],
+    model: ScriptedChatModel,
+    question: str = "内江和自贡离得有多远？",
+    **llm: Any,
+):
     settings = make_settings(planqa.settings.home, answer=AnswerSettings(mode="llm"), llm=LLMSettings(**llm))
     return LLMAnswerer(settings, chat_model=model).answer(planqa.reader.read(question), hits, catalogue)
 
@@ -111,7 +126,10 @@ def test_prompt_numbers_whole_clauses_with_title_and_clause(planqa, catalogue, h
     draft_for(planqa, catalogue, hits, model)
     system, user = model.received[0]
     assert (system.type, user.type) == ("system", "human")
-    first = "[1] 《内江自贡同城化发展总体方案》二、（一）空间相近人文相亲\n二、基础条件\n(一)空间相近人文相亲。" + DISTANCE_SENTENCE
+    first = (
+        "[1] 《内江自贡同城化发展总体方案》二、（一）空间相近人文相亲\n二、基础条件\n(一)空间相近人文相亲。"
+        + DISTANCE_SENTENCE
+    )
     assert first in user.content
     assert "\n\n[2] 《内江自贡同城化发展总体方案》三、（三）发展目标\n(三)发展目标。\n" + GDP_SENTENCE in user.content
     assert "\n\n[3] 《綦江—万盛一体化发展规划》一、（二）发展基础\n" in user.content
@@ -127,7 +145,9 @@ def test_prompt_leaves_out_whole_clauses_that_exceed_the_token_budget(planqa, ca
         ("1", "《内江自贡同城化发展总体方案》二、（一）空间相近人文相亲"),
         ("2", "《綦江—万盛一体化发展规划》一、（二）发展基础"),  # the 765-token 三、（三） does not fit: left out whole
     ]
-    assert block.endswith("建成区面积48平方公里。两地在资源型城市转型、采煤沉陷区综合治理、老工业基地搬迁改造、全域旅游发展等领域共同探索形成了一批可复制推广的典型经验。")
+    assert block.endswith(
+        "建成区面积48平方公里。两地在资源型城市转型、采煤沉陷区综合治理、老工业基地搬迁改造、全域旅游发展等领域共同探索形成了一批可复制推广的典型经验。"
+    )
 
 
 def test_refusal_phrase_is_filled_into_the_prompts_from_the_constant(planqa, catalogue, hits):
@@ -162,7 +182,10 @@ def test_faithful_answer_cites_its_clauses_with_the_supporting_sentences(planqa,
     answer = "内江和自贡两市中心城区直线距离仅28公里，是全省地级市中心城区距离最近的两个城市[1]。到2025年，两市地区生产总值将突破4200亿元[2]。"
     draft = draft_for(planqa, catalogue, hits, says(answer))
     assert (draft.text, draft.refused) == (answer, False)
-    assert [(c.n, c.article.clause_ref, c.quote) for c in draft.citations] == [(1, "二、（一）", DISTANCE_SENTENCE), (2, "三、（三）", GDP_SENTENCE)]
+    assert [(c.n, c.article.clause_ref, c.quote) for c in draft.citations] == [
+        (1, "二、（一）", DISTANCE_SENTENCE),
+        (2, "三、（三）", GDP_SENTENCE),
+    ]
     assert draft.citations[0].text[draft.citations[0].quote_start :].startswith(DISTANCE_SENTENCE)
     assert unsupported_claims(draft.text, draft.citations, THRESHOLD) == []
 
@@ -170,7 +193,9 @@ def test_faithful_answer_cites_its_clauses_with_the_supporting_sentences(planqa,
 def test_answer_with_invented_figures_is_flagged_unsupported(planqa, catalogue, hits):
     answer = "到2025年，两市地区生产总值将突破4200亿元[2]。到2025年，两市将共建国家级新区，引进世界500强企业30家[2]。"
     draft = draft_for(planqa, catalogue, hits, says(answer))
-    assert unsupported_claims(draft.text, draft.citations, THRESHOLD) == ["到2025年，两市将共建国家级新区，引进世界500强企业30家"]
+    assert unsupported_claims(draft.text, draft.citations, THRESHOLD) == [
+        "到2025年，两市将共建国家级新区，引进世界500强企业30家"
+    ]
 
 
 def test_marker_naming_no_clause_stays_in_the_text_and_is_flagged(planqa, catalogue, hits):
@@ -182,7 +207,9 @@ def test_marker_naming_no_clause_stays_in_the_text_and_is_flagged(planqa, catalo
 
 
 def test_markers_written_other_ways_are_read_as_citations(planqa, catalogue, hits):
-    draft = draft_for(planqa, catalogue, hits, says("两市中心城区直线距离仅28公里【1】。地区生产总值突破4200亿元[1, 2]。"))
+    draft = draft_for(
+        planqa, catalogue, hits, says("两市中心城区直线距离仅28公里【1】。地区生产总值突破4200亿元[1, 2]。")
+    )
     assert draft.text == "两市中心城区直线距离仅28公里[1]。地区生产总值突破4200亿元[1][2]。"
     assert [c.n for c in draft.citations] == [1, 2]
 
@@ -206,7 +233,9 @@ def test_stream_yields_the_model_pieces_then_a_checked_answer(planqa):
     assert isinstance(answer, Answer) and len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == answer.text
     assert answer.text.startswith("两市中心城区直线距离仅28公里")
-    assert [(c.article.doc_id, c.article.clause_ref, c.quote) for c in answer.citations] == [(NEIZI, "二、（一）", DISTANCE_SENTENCE)]
+    assert [(c.article.doc_id, c.article.clause_ref, c.quote) for c in answer.citations] == [
+        (NEIZI, "二、（一）", DISTANCE_SENTENCE)
+    ]
     assert (answer.mode, answer.refused, answer.unsupported) == ("llm", False, [])
 
 
@@ -238,9 +267,15 @@ def test_ask_over_http_returns_the_servers_answer_with_checked_citations(planqa,
 
 def test_endpoint_failure_is_an_llm_error_naming_the_endpoint(planqa):
     with FakeOpenAIServer(lambda body: "", status=400) as server:
-        settings = make_settings(planqa.settings.home, answer=AnswerSettings(mode="llm"), llm=LLMSettings(base_url=server.base_url, model="fake-qwen"))
+        settings = make_settings(
+            planqa.settings.home,
+            answer=AnswerSettings(mode="llm"),
+            llm=LLMSettings(base_url=server.base_url, model="fake-qwen"),
+        )
         qa = PlanQA(settings, index=planqa.index, build=False)
-        with pytest.raises(LLMError, match=re.escape(f"(the model 'fake-qwen' at {server.base_url} failed): Error code: 400")):
+        with pytest.raises(
+            LLMError, match=re.escape(f"(the model 'fake-qwen' at {server.base_url} failed): Error code: 400")
+        ):
             qa.ask("内江和自贡离得有多远？")
 
 
@@ -263,7 +298,11 @@ INVENTED = [
     (NEIZI, "二、（一）", "两市已开通城际快速公交，通勤时间缩短至20分钟。"),
     (NEIZI, "三、（三）", "到2025年，两市将共建国家级新区，引进世界500强企业30家。"),
     (CHUANNAN, "前言", "川南渝西地区是全国最大的页岩气生产基地。"),
-    (CHUANNAN, "一、（四）", "到2025年，川南渝西地区将建成国际性综合交通枢纽，机场旅客吞吐量达5000万人次。"),  # 0.41: the highest
+    (
+        CHUANNAN,
+        "一、（四）",
+        "到2025年，川南渝西地区将建成国际性综合交通枢纽，机场旅客吞吐量达5000万人次。",
+    ),  # 0.41: the highest
     (QIJIANG, "前言", "规划由国家发展改革委批复实施。"),
     (QIJIANG, "三、（三）", "生态屏障区内将禁止一切开发建设活动，并设立生态补偿基金10亿元。"),
 ]

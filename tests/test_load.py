@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-
 from conftest import PROJECT, copy_home, make_settings, serving
+
 from rag.api import PlanQA
 from ui.chat import EXAMPLES
 from ui.documents import delete, upload
@@ -257,7 +257,9 @@ def load_run(load_planqa: PlanQA, load_url: str, new_plan: Path, tmp_path_factor
             "cpu_seconds": round(cpu_s, 1),  # this process: the app and the clients
         },
         answers_as_with_plan=sum(a != run.before[q] and a == run.with_plan[q] for q, a in run.answers),
-        writes=[{key: (list(value) if isinstance(value, tuple) else value) for key, value in w.items()} for w in run.writes],
+        writes=[
+            {key: (list(value) if isinstance(value, tuple) else value) for key, value in w.items()} for w in run.writes
+        ],
     )
     run.figures = figures
     report = tmp_path_factory.mktemp("load-report") / "load.json"
@@ -307,7 +309,10 @@ def test_an_uploaded_plan_is_answered_from_under_load(load_run: LoadRun) -> None
     assert len(load_run.new_answers) == len(WRITE_ROUNDS)
     for answer in load_run.new_answers:
         assert answer["refused"] is False and "17个" in answer["answer"]
-        assert (answer["citations"][0]["doc_title"], answer["citations"][0]["clause_ref"]) == (NEW_PLAN_TITLE, "一、（一）")
+        assert (answer["citations"][0]["doc_title"], answer["citations"][0]["clause_ref"]) == (
+            NEW_PLAN_TITLE,
+            "一、（一）",
+        )
 
 
 def test_after_the_delete_the_answers_are_those_from_before(load_run: LoadRun) -> None:

@@ -13,7 +13,7 @@ from rag.query.clauses import ClausePath, ClauseQuery, clause_path, parse_clause
         ("川南渝西方案第（十二）条讲了什么", ClauseQuery(section=12)),
         ("第(十二)条", ClauseQuery(section=12)),
         ("（二十六）", ClauseQuery(section=26)),
-        ("第26条", ClauseQuery(unit=26)),
+        ("第26条", ClauseQuery(unit=26, article=True)),  # written as an article: a regulation's 第二十六条 first
         ("成资 第3项", ClauseQuery(unit=3)),
         ("綦江万盛规划第十部分第（二）节", ClauseQuery(chapter=10, unit=2)),
         ("内自方案四、（三）的内容", ClauseQuery(chapter=4, section=3)),
@@ -77,3 +77,15 @@ def test_a_comparison_names_its_documents_in_order(planqa) -> None:
         "neizi-tongchenghua-2021",
         "chuannan-yuxi-2023",
     ]
+
+
+@pytest.mark.parametrize("question", ["内江方案的目标", "自贡市委决定", "市委决定讲了什么", "省委决定的内容"])
+def test_a_near_miss_or_generic_name_filters_on_no_document(planqa, question: str) -> None:
+    assert planqa.reader.read(question).doc_ids == ()
+
+
+def test_an_ambiguous_doc_value_is_refused_with_its_candidates(planqa) -> None:
+    from rag.api import UnknownDocument
+
+    with pytest.raises(UnknownDocument, match="同城化"):
+        planqa.resolve_documents("同城化")  # 内自 and 成资 both: never one silently

@@ -18,13 +18,13 @@ import gradio as gr
 import httpx
 import pytest
 from click.testing import CliRunner
-from gradio_client import Client
-
 from conftest import PROJECT, make_settings
 from fake_openai_server import FakeOpenAIServer
+from gradio_client import Client
+
+from rag.answer.llm import LLMError
 from rag.api import PlanQA
 from rag.cli import main
-from rag.answer.llm import LLMError
 from rag.settings import AnswerSettings, AppSettings, LLMSettings, Settings
 from ui.app import ask_json, build_app, launch_options
 from ui.chat import respond
@@ -180,14 +180,20 @@ def test_the_same_file_uploaded_again_changes_nothing(small, tmp_path):
     ids=["exposed-without-password", "wrong-password"],
 )
 def test_a_delete_without_the_password_removes_nothing(small, app, password, message):
-    gated = PlanQA(make_settings(small.settings.home, plans_dir=small.settings.plans_dir, app=app), index=small.index, build=False)
+    gated = PlanQA(
+        make_settings(small.settings.home, plans_dir=small.settings.plans_dir, app=app), index=small.index, build=False
+    )
     assert delete(gated, "shuangcheng-2024", password) == ("error", message)
     assert "shuangcheng-2024" in [d.doc_id for d in small.documents()]
 
 
 # -- size and type -----------------------------------------------------------------------------------
 def test_a_file_over_the_upload_limit_is_refused_on_the_server(small, tmp_path):
-    limited = PlanQA(make_settings(small.settings.home, plans_dir=small.settings.plans_dir, app=AppSettings(max_upload_mb=0.01)), index=small.index, build=False)
+    limited = PlanQA(
+        make_settings(small.settings.home, plans_dir=small.settings.plans_dir, app=AppSettings(max_upload_mb=0.01)),
+        index=small.index,
+        build=False,
+    )
     big = tmp_path / "big-plan.txt"
     big.write_text(plan_text("超大示范区方案") + "附录。" * 5000, encoding="utf-8")
     kind, message = upload(limited, str(big), None)
@@ -225,7 +231,14 @@ class KeyEchoingServer:
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = json.dumps({"error": {"message": f"Incorrect API key provided: {self.headers.get('Authorization')}", "type": "invalid_request_error"}}).encode()
+                body = json.dumps(
+                    {
+                        "error": {
+                            "message": f"Incorrect API key provided: {self.headers.get('Authorization')}",
+                            "type": "invalid_request_error",
+                        }
+                    }
+                ).encode()
                 self.send_response(401)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -250,7 +263,13 @@ def echoing() -> Iterator[KeyEchoingServer]:
 
 def llm_settings(small: PlanQA, base_url: str) -> Settings:
     llm = LLMSettings(base_url=base_url, model="fake-qwen", api_key=KEY)
-    return make_settings(small.settings.home, plans_dir=small.settings.plans_dir, answer=AnswerSettings(mode="llm"), llm=llm, app=AppSettings(password=PASSWORD))
+    return make_settings(
+        small.settings.home,
+        plans_dir=small.settings.plans_dir,
+        answer=AnswerSettings(mode="llm"),
+        llm=llm,
+        app=AppSettings(password=PASSWORD),
+    )
 
 
 def test_an_endpoint_error_that_repeats_the_key_is_shown_without_it(small, echoing):
@@ -352,7 +371,14 @@ def test_files_outside_the_app_are_not_served(app_url, small, tmp_path):
     secret.write_text("机密", encoding="utf-8")
     small.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     (small.settings.uploads_dir / "served-plan.txt").write_text("机密", encoding="utf-8")
-    targets = ["/etc/passwd", str(secret), "secret.txt", str(PROJECT / "rag" / "settings.py"), str(small.settings.uploads_dir / "served-plan.txt"), "../../../../etc/passwd"]
+    targets = [
+        "/etc/passwd",
+        str(secret),
+        "secret.txt",
+        str(PROJECT / "rag" / "settings.py"),
+        str(small.settings.uploads_dir / "served-plan.txt"),
+        "../../../../etc/passwd",
+    ]
     for target in targets:
         for prefix in ("gradio_api/file=", "gradio_api/file/"):
             response = httpx.get(app_url + prefix + target)
@@ -366,5 +392,7 @@ def test_the_app_does_not_fetch_loopback_urls_for_a_caller(app_url, model_server
 
 
 def test_the_server_refuses_an_upload_over_the_size_limit(app_url):
-    response = httpx.post(app_url + "gradio_api/upload", files={"files": ("big-plan.txt", "附录。".encode() * 5000, "text/plain")})
+    response = httpx.post(
+        app_url + "gradio_api/upload", files={"files": ("big-plan.txt", "附录。".encode() * 5000, "text/plain")}
+    )
     assert response.status_code == 413

@@ -45,6 +45,8 @@ def test_a_dot_env_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 def test_each_embedding_model_gets_its_own_collection() -> None:
     default = Settings(_env_file=None)
-    other = Settings(_env_file=None, embedding=EmbeddingSettings(backend="sentence-transformers", model="/models/all-MiniLM-L6-v2"))
+    other = Settings(
+        _env_file=None, embedding=EmbeddingSettings(backend="sentence-transformers", model="/models/all-MiniLM-L6-v2")
+    )
     assert default.collection_name != other.collection_name
     assert "all-MiniLM-L6-v2" in other.collection_name

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PLANS, copy_home, make_settings, serving
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from conftest import PLANS, copy_home, make_settings, serving
 from rag.api import PlanQA
 from rag.records import REFUSAL
 from rag.settings import PROJECT_DIR, AppSettings
@@ -31,8 +31,6 @@ DISTANCE = "内江和自贡离得有多远？"
 UNANSWERABLE = "周杰伦什么时候来内江开演唱会？"
 ANSWER_FIELDS = {"question", "answer", "refused", "citations", "retrieved", "unsupported", "latency_ms", "mode"}
 CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text", "quote"}
-
-
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +131,9 @@ def test_a_password_guards_writes_wherever_the_app_binds(tmp_path: Path) -> None
 
 
 def test_an_exposed_app_without_password_refuses_uploads(app_planqa: PlanQA, tmp_path: Path) -> None:
-    exposed = PlanQA(make_settings(app_planqa.settings.home, app=AppSettings(host="0.0.0.0")), index=app_planqa.index, build=False)
+    exposed = PlanQA(
+        make_settings(app_planqa.settings.home, app=AppSettings(host="0.0.0.0")), index=app_planqa.index, build=False
+    )
     plan = tmp_path / "plan.txt"
     plan.write_text("一、总则\n（一）目标。到2026年建成示范基地12个。\n", encoding="utf-8")
     assert upload(exposed, str(plan), None) == ("error", WRITES_OFF)
@@ -141,7 +141,9 @@ def test_an_exposed_app_without_password_refuses_uploads(app_planqa: PlanQA, tmp
 
 
 def test_a_wrong_password_writes_nothing(app_planqa: PlanQA, tmp_path: Path) -> None:
-    guarded = PlanQA(make_settings(app_planqa.settings.home, app=AppSettings(password="s3cret")), index=app_planqa.index, build=False)
+    guarded = PlanQA(
+        make_settings(app_planqa.settings.home, app=AppSettings(password="s3cret")), index=app_planqa.index, build=False
+    )
     plan = tmp_path / "plan.txt"
     plan.write_text("一、总则\n（一）目标。到2026年建成示范基地12个。\n", encoding="utf-8")
     assert upload(guarded, str(plan), "guess") == ("error", WRONG_PASSWORD)
@@ -158,7 +160,10 @@ def test_an_unsupported_file_type_is_refused_by_name(app_planqa: PlanQA, tmp_pat
 def test_an_upload_named_like_a_bundled_plan_is_refused(app_planqa: PlanQA, tmp_path: Path) -> None:
     twin = tmp_path / "neizi-tongchenghua-2021.txt"
     shutil.copy(PLANS / twin.name, twin)
-    assert upload(app_planqa, str(twin), None) == ("error", "neizi-tongchenghua-2021.txt 与内置规划文件同名，请改名后再上传。")
+    assert upload(app_planqa, str(twin), None) == (
+        "error",
+        "neizi-tongchenghua-2021.txt 与内置规划文件同名，请改名后再上传。",
+    )
 
 
 def test_a_file_that_cannot_be_parsed_is_reported_and_not_kept(app_planqa: PlanQA, tmp_path: Path) -> None:
@@ -203,13 +208,20 @@ def test_a_missing_report_gets_a_friendly_note(tmp_path: Path) -> None:
 def test_the_report_table_shows_overall_and_per_type_values(tmp_path: Path) -> None:
     report = {
         "metrics": {"hit@1": {"label": "首位命中", "higher_is_better": True}},
-        "summary": {"overall": {"hit@1": 0.875}, "by_type": {"fact": {"hit@1": 0.9}}, "items": {"overall": 8, "by_type": {"fact": 4}}},
+        "summary": {
+            "overall": {"hit@1": 0.875},
+            "by_type": {"fact": {"hit@1": 0.9}},
+            "items": {"overall": 8, "by_type": {"fact": 4}},
+        },
     }
     (tmp_path / "latest.json").write_text(json.dumps(report), encoding="utf-8")
     html = report_html(tmp_path)
-    assert '<div class="tile-value">0.875</div><div class="tile-label">首位命中<span class="metric-key">hit@1 ↑</span>' in html
+    assert (
+        '<div class="tile-value">0.875</div><div class="tile-label">首位命中<span class="metric-key">hit@1 ↑</span>'
+        in html
+    )
     assert "<th data-type='fact'>事实<span class='metric-key'>fact · 4 题</span></th>" in html
-    assert '<tr><th>首位命中<span class="metric-key">hit@1 ↑</span></th><td class=\'num\'>0.900</td></tr>' in html
+    assert "<tr><th>首位命中<span class=\"metric-key\">hit@1 ↑</span></th><td class='num'>0.900</td></tr>" in html
 
 
 def test_progress_bar_redraws_fold_into_one_log_line() -> None:

@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
 from conftest import PROJECT, copy_home, make_settings, serving
 from fake_openai_server import FakeOpenAIServer
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
 from rag.api import PlanQA
-from rag.search.keyword import tokenize
 from rag.records import REFUSAL
+from rag.search.keyword import tokenize
 from rag.settings import AnswerSettings, AppSettings, LLMSettings
 from ui import render
 from ui.chat import SEARCHING
@@ -35,7 +35,14 @@ from ui.documents import WRONG_PASSWORD
 from ui.evaltab import NO_REPORT
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ANSWER_MS = 60_000  # one answer on a busy two-core machine takes 1–5 s; leave room
@@ -57,8 +64,6 @@ NEW_PLAN = f"""{NEW_PLAN_TITLE}
 （三）建设数字农场。在青山湖片区建设无人化数字农场3个，推广水肥一体化灌溉。
 （四）培育农业数据人才。每年培训新型职业农民2000人次。
 """
-
-
 
 
 # -- the apps under test -----------------------------------------------------------------------
@@ -91,7 +96,17 @@ def eval_command(home: Path, reports: Path, tmp_path_factory: pytest.TempPathFac
                 chosen.setdefault(json.loads(line)["type"], line)
         dataset = str(tmp_path_factory.mktemp("eval") / "slice.jsonl")
         Path(dataset).write_text("\n".join(chosen.values()) + "\n", encoding="utf-8")
-    return [sys.executable, "-m", "eval", "--dataset", str(PROJECT / dataset), "--out", str(reports), "--home", str(home)]
+    return [
+        sys.executable,
+        "-m",
+        "eval",
+        "--dataset",
+        str(PROJECT / dataset),
+        "--out",
+        str(reports),
+        "--home",
+        str(home),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +126,11 @@ def guarded_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
 def invent_a_sentence(body: dict) -> str:
     """A remote model that quotes the distance clause faithfully, then adds a sentence of its own."""
     prompt = body["messages"][-1]["content"]
-    number = next(n for n, text in re.findall(r"^\[(\d+)\] 《[^\n]*\n(.*?)(?=\n\n\[\d+\] |\n</条款>)", prompt, re.M | re.S) if "28公里" in text)
+    number = next(
+        n
+        for n, text in re.findall(r"^\[(\d+)\] 《[^\n]*\n(.*?)(?=\n\n\[\d+\] |\n</条款>)", prompt, re.M | re.S)
+        if "28公里" in text
+    )
     return f"两市中心城区直线距离仅28公里[{number}]。{INVENTED}[{number}]。"
 
 
@@ -120,7 +139,9 @@ def llm_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
     """The same index answered by a (fake, loopback) OpenAI-compatible model."""
     with FakeOpenAIServer(invent_a_sentence) as server:
         settings = make_settings(
-            app_planqa.settings.home, answer=AnswerSettings(mode="llm"), llm=LLMSettings(base_url=server.base_url, model="fake-qwen")
+            app_planqa.settings.home,
+            answer=AnswerSettings(mode="llm"),
+            llm=LLMSettings(base_url=server.base_url, model="fake-qwen"),
         )
         with serving(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports) as url:
             yield url
@@ -203,7 +224,9 @@ def test_an_example_question_is_answered_when_clicked(page: Page, app_url: str) 
     example = page.locator("#chatbot button.example").first
     question = example.inner_text()
     example.click()
-    page.wait_for_function("(q) => (document.querySelector('#copy-text textarea')?.value || '').startsWith('问：' + q)", arg=question)
+    page.wait_for_function(
+        "(q) => (document.querySelector('#copy-text textarea')?.value || '').startsWith('问：' + q)", arg=question
+    )
     expect(page.locator("#chatbot [data-testid=user]")).to_have_text(question)
     expect(page.locator("#citations .cite-card").first).to_be_visible()
 
@@ -229,7 +252,9 @@ def test_a_too_long_question_gets_a_message_with_the_limit(page: Page, app_url: 
     open_app(page, app_url)
     page.fill("#question textarea", "问" * (limit + 1))
     page.click("#ask-button")
-    expect(page.locator("#chat-notice .notice-error")).to_have_text(f"问题过长：{limit + 1} 字，上限 {limit} 字 (the question is too long)")
+    expect(page.locator("#chat-notice .notice-error")).to_have_text(
+        f"问题过长：{limit + 1} 字，上限 {limit} 字 (the question is too long)"
+    )
 
 
 def test_copy_puts_the_answer_and_its_sources_on_the_clipboard(page: Page, app_url: str, app_planqa: PlanQA) -> None:
@@ -257,7 +282,9 @@ def test_a_models_unsupported_sentence_is_marked(page: Page, llm_url: str) -> No
 
 
 # -- 核对 -------------------------------------------------------------------------------------
-def test_search_lists_the_retrievers_clauses_with_query_terms_marked(page: Page, app_url: str, app_planqa: PlanQA) -> None:
+def test_search_lists_the_retrievers_clauses_with_query_terms_marked(
+    page: Page, app_url: str, app_planqa: PlanQA
+) -> None:
     query = "轨道交通"
     open_app(page, app_url)
     tab(page, "核对")
@@ -303,7 +330,9 @@ def test_compare_shows_each_plans_best_clauses_side_by_side(page: Page, app_url:
 
 
 # -- 文件 -------------------------------------------------------------------------------------
-def test_an_uploaded_plan_is_answerable_until_it_is_deleted(page: Page, app_url: str, app_planqa: PlanQA, tmp_path: Path) -> None:
+def test_an_uploaded_plan_is_answerable_until_it_is_deleted(
+    page: Page, app_url: str, app_planqa: PlanQA, tmp_path: Path
+) -> None:
     plan = tmp_path / "qingshan-zhihui-nongye-2024.txt"
     plan.write_text(NEW_PLAN, encoding="utf-8")
     kept = app_planqa.settings.uploads_dir / plan.name
@@ -325,7 +354,9 @@ def test_an_uploaded_plan_is_answerable_until_it_is_deleted(page: Page, app_url:
     tab(page, "文件")
     pick(page, "#delete-doc", NEW_PLAN_TITLE)
     page.click("#delete-button")
-    expect(page.locator("#delete-confirm .notice-warn").first).to_have_text(f"确定删除《{NEW_PLAN_TITLE}》吗？它的全部条款将从索引中移除。")
+    expect(page.locator("#delete-confirm .notice-warn").first).to_have_text(
+        f"确定删除《{NEW_PLAN_TITLE}》吗？它的全部条款将从索引中移除。"
+    )
     page.click("#delete-confirm-button")
     expect(page.locator("#delete-notice .notice-ok")).to_have_text(f"已删除《{NEW_PLAN_TITLE}》及其全部条款。")
     expect(page.locator("#documents-table")).not_to_contain_text(NEW_PLAN_TITLE)
@@ -333,7 +364,9 @@ def test_an_uploaded_plan_is_answerable_until_it_is_deleted(page: Page, app_url:
     assert NEW_PLAN_TITLE not in [d.title for d in app_planqa.documents()]
 
 
-def test_with_a_password_set_an_upload_without_it_is_refused(page: Page, guarded_url: str, app_planqa: PlanQA, tmp_path: Path) -> None:
+def test_with_a_password_set_an_upload_without_it_is_refused(
+    page: Page, guarded_url: str, app_planqa: PlanQA, tmp_path: Path
+) -> None:
     plan = tmp_path / "qingshan-zhihui-nongye-2024.txt"
     plan.write_text(NEW_PLAN, encoding="utf-8")
     open_app(page, guarded_url)
@@ -358,12 +391,16 @@ def test_the_eval_tab_runs_the_suite_and_shows_its_headline_numbers(page: Page, 
     report = json.loads((reports / "latest.json").read_text(encoding="utf-8"))
     hit = report["summary"]["overall"]["hit@1"]
     expect(page.locator('#eval-report .tile[data-metric="hit@1"] .tile-value')).to_have_text(render.metric_value(hit))
-    types = page.locator("#eval-report table.by-type thead th[data-type]").evaluate_all("cells => cells.map(c => c.dataset.type)")
+    types = page.locator("#eval-report table.by-type thead th[data-type]").evaluate_all(
+        "cells => cells.map(c => c.dataset.type)"
+    )
     assert types == list(report["summary"]["by_type"])
 
 
 # -- screenshots -------------------------------------------------------------------------------
-def test_screenshots_of_every_tab_at_desktop_and_phone_width(browser: Browser, app_url: str, reports: Path, eval_command: list[str], tmp_path: Path) -> None:
+def test_screenshots_of_every_tab_at_desktop_and_phone_width(
+    browser: Browser, app_url: str, reports: Path, eval_command: list[str], tmp_path: Path
+) -> None:
     if not (reports / "latest.json").exists():
         import subprocess
 

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from ingest.records import Article
-from rag.records import Citation
 from rag.answer.verify import Claim, claims, support, unsupported_claims
+from rag.records import Citation
 
 ARTICLE_TEXT = "(一)空间相近人文相亲。两市中心城区直线距离仅28公里,是全省地级市中心城区距离最近的两个城市。"
 
 
 def _citation(n: int = 1, related_only: bool = False) -> Citation:
     article = Article(
-        chunk_id="c1", doc_id="d", doc_file="d.txt", doc_title="内江自贡同城化发展总体方案", doc_number="",
-        issuer="", date="", chapter="二、基础条件", section="（一）空间相近人文相亲", clause_ref="二、（一）",
-        role="article", text=ARTICLE_TEXT, start=0, end=len(ARTICLE_TEXT), tokens=10, order=3,
+        chunk_id="c1",
+        doc_id="d",
+        doc_file="d.txt",
+        doc_title="内江自贡同城化发展总体方案",
+        doc_number="",
+        issuer="",
+        date="",
+        chapter="二、基础条件",
+        section="（一）空间相近人文相亲",
+        clause_ref="二、（一）",
+        role="article",
+        text=ARTICLE_TEXT,
+        start=0,
+        end=len(ARTICLE_TEXT),
+        tokens=10,
+        order=3,
     )
     return Citation(n, article, ARTICLE_TEXT, "两市中心城区直线距离仅28公里", 12, related_only)
 
@@ -36,7 +49,9 @@ def test_a_verbatim_sentence_is_fully_supported() -> None:
 
 
 def test_an_invented_figure_lowers_support() -> None:
-    assert support("两市中心城区直线距离为35公里", [ARTICLE_TEXT]) < support("两市中心城区直线距离仅28公里", [ARTICLE_TEXT])
+    assert support("两市中心城区直线距离为35公里", [ARTICLE_TEXT]) < support(
+        "两市中心城区直线距离仅28公里", [ARTICLE_TEXT]
+    )
 
 
 def test_a_faithful_answer_has_no_unsupported_claims() -> None:
@@ -44,11 +59,15 @@ def test_a_faithful_answer_has_no_unsupported_claims() -> None:
 
 
 def test_a_claim_without_a_marker_is_unsupported() -> None:
-    assert unsupported_claims("两市中心城区直线距离仅28公里。", [_citation()], 0.5) == ["两市中心城区直线距离仅28公里。"]
+    assert unsupported_claims("两市中心城区直线距离仅28公里。", [_citation()], 0.5) == [
+        "两市中心城区直线距离仅28公里。"
+    ]
 
 
 def test_a_marker_that_names_no_citation_is_unsupported() -> None:
-    assert unsupported_claims("两市中心城区直线距离仅28公里。[2]", [_citation()], 0.5) == ["两市中心城区直线距离仅28公里。"]
+    assert unsupported_claims("两市中心城区直线距离仅28公里。[2]", [_citation()], 0.5) == [
+        "两市中心城区直线距离仅28公里。"
+    ]
 
 
 def test_a_claim_the_cited_article_does_not_hold_is_unsupported() -> None:

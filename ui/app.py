@@ -14,8 +14,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.api import PlanQA, UnknownDocument
 from rag.answer.llm import LLMError
+from rag.api import PlanQA, UnknownDocument
 from rag.query.checks import QuestionError
 from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
@@ -23,11 +23,12 @@ from ui.documents import build_documents_tab
 from ui.evaltab import REPORTS_DIR, build_eval_tab, report_html
 from ui.verify import build_verify_tab
 
-
 STYLE_FILE = Path(__file__).with_name("style.css")
 TITLE = "PlanQA 规划文件问答"
 READERS = 4  # questions and searches answered at once (PlanQA is thread-safe; CPU-bound beyond this)
-QUEUE_SIZE = 64  # requests waiting beyond this are turned away (503) instead of piling up; tests/test_load.py sends 20 at once
+QUEUE_SIZE = (
+    64  # requests waiting beyond this are turned away (503) instead of piling up; tests/test_load.py sends 20 at once
+)
 # Local fonts only: the default theme asks Google Fonts, which an offline machine cannot reach.
 FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif")
 MONO_FONTS = ("Noto Sans Mono CJK SC", "ui-monospace", "monospace")

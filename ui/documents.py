@@ -120,7 +120,9 @@ def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress
         return Outcome("error", f"无法索引 {name}：{row.error}")
     if row.status == FileStatus.UNCHANGED:
         return Outcome("info", f"{name} 已在索引中，内容没有变化。")
-    return Outcome("ok", f"已索引《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。")
+    return Outcome(
+        "ok", f"已索引《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。"
+    )
 
 
 def stored_name(name: str) -> str:
@@ -144,12 +146,17 @@ def _refuse(planqa: PlanQA, source: Path, name: str) -> Outcome | None:
     settings = planqa.settings
     suffix = Path(name).suffix.lower()
     if suffix not in settings.ingest.extensions:
-        return Outcome("error", f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。")
+        return Outcome(
+            "error",
+            f"不支持的文件类型 {suffix or '（无扩展名）'}：请上传 {'、'.join(settings.ingest.extensions)} 文件。",
+        )
     size_mb = source.stat().st_size / (1024 * 1024)
     if size_mb > settings.app.max_upload_mb:
         return Outcome("error", f"文件过大：{size_mb:.2f} MB，上限 {settings.app.max_upload_mb:g} MB。")
     existing = planqa.document_for_file(name)
-    bundled = (settings.plans_dir / name).exists() or (existing is not None and (settings.plans_dir / existing.doc_file).exists())
+    bundled = (settings.plans_dir / name).exists() or (
+        existing is not None and (settings.plans_dir / existing.doc_file).exists()
+    )
     if bundled:  # same doc id as a bundled plan: it would replace it, and a rebuild would ingest both
         return Outcome("error", f"{name} 与内置规划文件同名，请改名后再上传。")
     if existing is not None:
@@ -195,7 +202,11 @@ def delete(planqa: PlanQA, doc_id: str | None, password: str | None) -> Outcome:
         planqa.delete(document.doc_id)
     except WriterBusy as error:
         return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
-    kept = "内置文件仍在 data/plans 中，再次运行 python -m rag ingest 时会重新加入。" if (settings.plans_dir / document.doc_file).exists() else ""
+    kept = (
+        "内置文件仍在 data/plans 中，再次运行 python -m rag ingest 时会重新加入。"
+        if (settings.plans_dir / document.doc_file).exists()
+        else ""
+    )
     return Outcome("ok", f"已删除《{document.title}》及其全部条款。{kept}")
 
 
@@ -241,12 +252,18 @@ def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
                 f'<h3 class="panel-title">上传新文件</h3><p class="panel-hint">支持 {kinds}，单个不超过 '
                 f"{settings.app.max_upload_mb:g} MB。原文件会保存在数据目录中，可随时重建索引。</p>"
             )
-            file = gr.File(file_types=list(settings.ingest.extensions), label="选择文件", elem_id="upload-file", height=120)
+            file = gr.File(
+                file_types=list(settings.ingest.extensions), label="选择文件", elem_id="upload-file", height=120
+            )
             go = gr.Button("上传并索引", variant="primary", elem_id="upload-button")
             upload_notice = gr.HTML("", elem_id="upload-notice")
         with gr.Column(min_width=300, elem_classes="panel"):
-            gr.HTML('<h3 class="panel-title">删除文件</h3><p class="panel-hint">删除后，该文件的全部条款将不再参与回答。</p>')
-            doc = gr.Dropdown([(r["title"], r["doc_id"]) for r in rows], value=None, label="要删除的文件", elem_id="delete-doc")
+            gr.HTML(
+                '<h3 class="panel-title">删除文件</h3><p class="panel-hint">删除后，该文件的全部条款将不再参与回答。</p>'
+            )
+            doc = gr.Dropdown(
+                [(r["title"], r["doc_id"]) for r in rows], value=None, label="要删除的文件", elem_id="delete-doc"
+            )
             remove = gr.Button("删除…", elem_id="delete-button")
             with gr.Group(visible=False, elem_id="delete-confirm") as confirm_box:
                 confirm_text = gr.HTML("")
@@ -261,7 +278,11 @@ def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
         title = next((d.title for d in planqa.documents() if d.doc_id == doc_id), None)
         if title is None:
             return gr.update(visible=False), "", render.notice("请先选择要删除的文件。", "warn")
-        return gr.update(visible=True), render.notice(f"确定删除《{title}》吗？它的全部条款将从索引中移除。", "warn"), ""
+        return (
+            gr.update(visible=True),
+            render.notice(f"确定删除《{title}》吗？它的全部条款将从索引中移除。", "warn"),
+            "",
+        )
 
     def do_upload(path: str | None, secret: str | None, progress: gr.Progress = gr.Progress()) -> list[Any]:
         kind, message = upload(planqa, path, secret, lambda fraction, caption: progress(fraction, desc=caption))
@@ -270,7 +291,12 @@ def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
 
     def do_delete(doc_id: str | None, secret: str | None) -> list[Any]:
         kind, message = delete(planqa, doc_id, secret)
-        return [render.notice(message, kind), gr.update(visible=False), *tab.updates(planqa), *verify.updates(planqa, reset=True)]
+        return [
+            render.notice(message, kind),
+            gr.update(visible=False),
+            *tab.updates(planqa),
+            *verify.updates(planqa, reset=True),
+        ]
 
     writes = dict(api_visibility="private", concurrency_id="writes", concurrency_limit=1)
     go.click(do_upload, [file, password], [upload_notice, file, *outputs], **writes)

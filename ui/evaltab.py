@@ -33,8 +33,7 @@ LOG_COLUMNS = 100  # width the suite's tables and bars are drawn for
 _COUNT = re.compile(r"(\d+)/(\d+)\s+\d+:\d{2}:\d{2}")  # rich: "… 12/162 0:00:05"
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]")  # cursor moves, line clears
 NO_REPORT = (
-    "还没有评测报告。点击“运行评测”在本机生成（逐题回答全部评测问题，需要几分钟），"
-    "或在命令行运行 python -m eval。"
+    "还没有评测报告。点击“运行评测”在本机生成（逐题回答全部评测问题，需要几分钟），或在命令行运行 python -m eval。"
 )
 
 
@@ -61,12 +60,17 @@ def default_command(reports_dir: Path, home: Path) -> list[str]:
 def suite_environment() -> dict[str, str]:
     """The app's environment, plus what makes the suite's rich progress bars print through a pipe
     (as plain redrawn lines, no colours) and its output arrive unbuffered."""
-    return dict(os.environ, PYTHONUNBUFFERED="1", TTY_COMPATIBLE="1", TTY_INTERACTIVE="1", NO_COLOR="1", COLUMNS=str(LOG_COLUMNS))
+    return dict(
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        TTY_COMPATIBLE="1",
+        TTY_INTERACTIVE="1",
+        NO_COLOR="1",
+        COLUMNS=str(LOG_COLUMNS),
+    )
 
 
-def run_suite(
-    command: Sequence[str], env: dict[str, str], progress: Any = None
-) -> Iterator[tuple[str, int | None]]:
+def run_suite(command: Sequence[str], env: dict[str, str], progress: Any = None) -> Iterator[tuple[str, int | None]]:
     """Run the suite, yielding (output so far, exit code once finished) every `POLL_S` seconds."""
     started = time.monotonic()
     process = subprocess.Popen(
@@ -149,12 +153,21 @@ def build_eval_tab(planqa: PlanQA, reports_dir: Path = REPORTS_DIR, command: Seq
         gr.HTML(render.notice("运行评测已停用：本应用对网络开放且未设置管理密码。", "warn"))
         return table
     with gr.Row(elem_classes="eval-actions"):
-        password = gr.Textbox(label="管理密码", type="password", visible=access == "password", max_lines=1, elem_id="eval-password", scale=2)
+        password = gr.Textbox(
+            label="管理密码",
+            type="password",
+            visible=access == "password",
+            max_lines=1,
+            elem_id="eval-password",
+            scale=2,
+        )
         run = gr.Button("运行评测", variant="primary", elem_id="eval-run", scale=0, min_width=140)
         refresh = gr.Button("刷新表格", elem_id="eval-refresh", scale=0, min_width=110)
     status = gr.HTML("", elem_id="eval-status")
     with gr.Accordion("运行输出", open=False, elem_id="eval-log-box"):
-        log = gr.Textbox(show_label=False, lines=12, max_lines=20, autoscroll=True, elem_id="eval-log", interactive=False)
+        log = gr.Textbox(
+            show_label=False, lines=12, max_lines=20, autoscroll=True, elem_id="eval-log", interactive=False
+        )
 
     def do_run(secret: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, Any, Any]]:
         try:
@@ -172,8 +185,14 @@ def build_eval_tab(planqa: PlanQA, reports_dir: Path = REPORTS_DIR, command: Seq
         if code == 0:
             yield render.notice("评测完成，表格已更新。", "ok"), output, report_html(reports_dir)
         else:
-            yield render.notice(f"评测未完成（退出码 {code}），详见运行输出。", "error"), output, report_html(reports_dir)
+            yield (
+                render.notice(f"评测未完成（退出码 {code}），详见运行输出。", "error"),
+                output,
+                report_html(reports_dir),
+            )
 
-    run.click(do_run, password, [status, log, table], api_visibility="private", concurrency_id="eval", concurrency_limit=1)
+    run.click(
+        do_run, password, [status, log, table], api_visibility="private", concurrency_id="eval", concurrency_limit=1
+    )
     refresh.click(lambda: report_html(reports_dir), None, table, api_visibility="private")
     return table

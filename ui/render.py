@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # the app reads articles through rag; only their type comes f
 MIN_TERM_CHARS = 2  # one-character words ("市", "和") would light up every line
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
 _MD_LIST_START = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
-_CLAUSE_MARK = re.compile(r"第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十百零〇]+、|（[^）]{1,4}）|\d+[.．]")
+_CLAUSE_MARK = re.compile(
+    r"第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十百零〇]+、|（[^）]{1,4}）|\d+[.．]"
+)
 MODES = {"hybrid": "混合检索", "keyword": "关键词检索", "dense": "语义检索"}
 EMPTY_CITATIONS = "提问后，这里会列出回答所依据的条款原文，引用句以黄色标出。"
 
@@ -32,7 +34,7 @@ def heading_of(article: Article) -> str:
     """The heading words after the clause ref ("空间相近人文相亲"), from the article's citation."""
     prefix = citation_label(article.doc_title, article.clause_ref)
     citation = article.citation
-    return citation[len(prefix):] if citation.startswith(prefix) else article.section
+    return citation[len(prefix) :] if citation.startswith(prefix) else article.section
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -105,7 +107,9 @@ def answer_markdown(answer: Answer) -> str:
     at = 0
     for start, end in merge_spans(spans):
         pieces.append(_with_markers(answer.text[at:start]))
-        pieces.append(f'<mark class="unsupported" title="未能在引用条款中核实">{_with_markers(answer.text[start:end])}</mark>')
+        pieces.append(
+            f'<mark class="unsupported" title="未能在引用条款中核实">{_with_markers(answer.text[start:end])}</mark>'
+        )
         at = end
     pieces.append(_with_markers(answer.text[at:]))
     message = "".join(pieces)
@@ -156,7 +160,9 @@ def citation_cards(answer: Answer | None) -> str:
     related = answer.refused or all(c.related_only for c in answer.citations)
     title = "可能相关的条款（未据此作答，仅供参考）" if related else f"出处（{len(answer.citations)} 条）"
     cards = "".join(_card(c) for c in answer.citations)
-    return f'<section class="cites{" related" if related else ""}"><h3 class="cites-title">{title}</h3>{cards}</section>'
+    return (
+        f'<section class="cites{" related" if related else ""}"><h3 class="cites-title">{title}</h3>{cards}</section>'
+    )
 
 
 def citations_pending() -> str:
@@ -274,7 +280,9 @@ def documents_table(rows: Sequence[dict[str, Any]]) -> str:
     """The indexed plans with their metadata and article counts."""
     if not rows:
         return '<div class="hits-empty">索引中还没有文件。</div>'
-    head = "".join(f"<th>{h}</th>" for h in ("文件标题", "发文机关", "文号", "成文日期", "发布日期", "条款数", "文件名"))
+    head = "".join(
+        f"<th>{h}</th>" for h in ("文件标题", "发文机关", "文号", "成文日期", "发布日期", "条款数", "文件名")
+    )
     body = "".join(
         "<tr>"
         f'<td class="doc-title">{escape(r["title"])}</td><td>{escape(r["issuer"]) or "—"}</td>'

@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA, UnknownDocument
-from rag.search.keyword import tokenize
 from rag.query.checks import QuestionError
+from rag.search.keyword import tokenize
 from ui import render
 
 ALL_DOCUMENTS = "全部文件"
@@ -132,11 +132,20 @@ def build_verify_tab(planqa: PlanQA) -> VerifyTab:
     with gr.Tabs(elem_id="verify-tabs"):
         with gr.Tab("条款检索", id="search"):
             with gr.Row(elem_classes="search-row"):
-                query = gr.Textbox(show_label=False, placeholder="输入词句，例如：轨道交通", scale=5, min_width=200, container=False, elem_id="search-query")
+                query = gr.Textbox(
+                    show_label=False,
+                    placeholder="输入词句，例如：轨道交通",
+                    scale=5,
+                    min_width=200,
+                    container=False,
+                    elem_id="search-query",
+                )
                 go = gr.Button("检索", variant="primary", scale=1, min_width=72, elem_id="search-button")
             with gr.Row():
                 mode = gr.Radio(MODE_CHOICES, value="hybrid", label="检索方式", min_width=220, elem_id="search-mode")
-                doc = gr.Dropdown([(ALL_DOCUMENTS, "")] + choices, value="", label="文件范围", min_width=220, elem_id="search-doc")
+                doc = gr.Dropdown(
+                    [(ALL_DOCUMENTS, "")] + choices, value="", label="文件范围", min_width=220, elem_id="search-doc"
+                )
                 k = gr.Slider(1, MAX_SEARCH_K, value=SEARCH_K, step=1, label="显示条数", min_width=160)
             summary = gr.HTML("", elem_id="search-summary")
             results = gr.HTML("", elem_id="search-results")
@@ -144,12 +153,24 @@ def build_verify_tab(planqa: PlanQA) -> VerifyTab:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2, min_width=300):
                     outline_doc = gr.Dropdown(choices, value=first, label="文件", elem_id="outline-doc")
-                    tree = gr.HTML(outline(planqa, first)[0] if first else "", js_on_load=OUTLINE_JS, elem_id="outline", padding=False)
+                    tree = gr.HTML(
+                        outline(planqa, first)[0] if first else "",
+                        js_on_load=OUTLINE_JS,
+                        elem_id="outline",
+                        padding=False,
+                    )
                 with gr.Column(scale=3, min_width=300):
                     article = gr.HTML(render.ARTICLE_PLACEHOLDER, elem_id="article-view")
         with gr.Tab("对照阅读", id="compare"):
             with gr.Row(elem_classes="search-row"):
-                topic = gr.Textbox(show_label=False, placeholder="对照主题，例如：交通基础设施", scale=5, min_width=200, container=False, elem_id="compare-topic")
+                topic = gr.Textbox(
+                    show_label=False,
+                    placeholder="对照主题，例如：交通基础设施",
+                    scale=5,
+                    min_width=200,
+                    container=False,
+                    elem_id="compare-topic",
+                )
                 run = gr.Button("对照", variant="primary", scale=1, min_width=72, elem_id="compare-button")
             with gr.Row():
                 doc_a = gr.Dropdown(choices, value=first, label="文件甲", min_width=220, elem_id="compare-a")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from ingest.headings import MAX_TITLE_CHARS, match_heading
 from ingest.records import Article, heading_words
 from ingest.split import sentence_spans
-from rag.store.catalogue import Catalogue, index_text
 from ingest.text import han_bigrams
-from rag.search.keyword import PARTICLES, KeywordSearch, stopwords, tokenize
 from rag.query.reader import Question
 from rag.records import Hit
+from rag.search.keyword import PARTICLES, KeywordSearch, stopwords, tokenize
+from rag.store.catalogue import Catalogue, index_text
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
 NUMBER = re.compile(r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|[一二两三四五六七八九十百千万]+(?=[个项条类种大片座所家级倍年])")
@@ -108,6 +108,7 @@ class Weights:
     """
 
     def __init__(self, question: Question, keyword: KeywordSearch, nested_term_share: float) -> None:
+        self.units = question.units  # "亿元" in "多少亿元": asked for, not what the question is about
         words = [t for t in tokenize(question.content) if not _COUNT.match(t)]
         self.terms: dict[str, float] = {t: keyword.idf(t) for t in words if keyword.frequency(t)}
         known = sum(self.terms.values()) / len(self.terms) if self.terms else keyword.typical_idf()
@@ -140,17 +141,37 @@ class Weights:
         self._bigram_total = sum(self.bigrams.values())
 
     @property
+    def heaviest(self) -> str:
+        """The question's word that weighs most (its most specific noun: "总投资", "电子烟"), or ""."""
+        words = {
+            t: w
+            for t, w in self.terms.items()
+            if len(t) >= 2  # a lone character ("总" of 总投资) says little on its own
+            and not (t.endswith("年") and t[:-1].isdigit())
+            and not any(u in t or t in u for u in self.units)
+        }
+        return max(words, key=words.__getitem__, default="")
+
+    @property
     def empty(self) -> bool:
         """Nothing of the question carries weight (no word or bigram to look for)."""
         return not self._word_total and not self._bigram_total
 
-    def coverage(self, text: str) -> float:
-        """Share of the question's weight that `text` holds (0..1): words and bigrams, half each."""
+    def word_coverage(self, text: str) -> float:
+        """Share of the question's word weight (no bigrams) that `text` holds (0..1); 1 when it has no words."""
+        if not self._word_total:
+            return 1.0
+        return sum(w for t, w in self.terms.items() if t in text) / self._word_total
+
+    def coverage(self, text: str, ignore: frozenset[str] = frozenset()) -> float:
+        """Share of the question's weight that `text` holds (0..1): words and bigrams, half each.
+        Terms inside an `ignore` word (措施 in "有哪些民生措施") count neither way."""
         shares = []
-        if self._word_total:
-            shares.append(sum(w for t, w in self.terms.items() if t in text) / self._word_total)
-        if self._bigram_total:
-            shares.append(sum(w for g, w in self.bigrams.items() if g in text) / self._bigram_total)
+        for weighted in (self.terms, self.bigrams):
+            kept = {t: w for t, w in weighted.items() if not any(t in word for word in ignore)}
+            total = sum(kept.values())
+            if total:
+                shares.append(sum(w for t, w in kept.items() if t in text) / total)
         return sum(shares) / len(shares) if shares else 0.0
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ingest.headings import match_heading
 from ingest.text import citation_label
 from rag.answer.citations import Composer
 from rag.answer.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
+from rag.answer.refusal import answers, support
 from rag.answer.scope import Scope
+from rag.answer.shapes import generic_words, introductions, items
 from rag.query.reader import QUESTION_WORD, Question
 from rag.records import REFUSAL, Draft, Hit
 from rag.search.keyword import tokenize
@@ -37,6 +38,7 @@ _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年?")
 class Scored:
     score: float
     sentence: Sentence
+    asked_kind: bool = True  # holds the figure/date a figure/date question asks for
 
 
 class ExtractiveAnswerer:
@@ -57,7 +59,8 @@ class ExtractiveAnswerer:
            gets the evidence for its own subject and year;
         4. any other question gets the answer its shape asks for (mentions of a quoted phrase, where
            words occur, a list's items, or the best sentences).
-        When nothing scores `refusal_threshold`, the answer is a refusal naming the closest articles.
+        When the best evidence does not support an answer (`rag.answer.refusal`: shares of the question
+        only), the answer is a refusal naming the closest articles.
         """
         weights = self._weights(question, scope)
         evidence = passages(hits, scope.catalogue, self.settings.evidence_articles)
@@ -80,7 +83,9 @@ class ExtractiveAnswerer:
     def _composer(self) -> Composer:
         return Composer(self.settings.max_quote_chars)
 
-    def _shaped(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
+    def _shaped(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
+    ) -> list[str] | None:
         """The answer lines for one question, by what it asks for."""
         if question.quoted and question.wants & {"list", "locate"}:
             return self._mentions(question, weights, evidence, composer)
@@ -114,11 +119,12 @@ class ExtractiveAnswerer:
                     + settings.article_weight * article_coverage
                     + settings.retrieval_weight * passage.hit.score
                 )
-                if not self._has_asked_kind(question, weights, text):
+                asked_kind = self._has_asked_kind(question, weights, text)
+                if not asked_kind:
                     score *= settings.missing_kind_penalty
                 if coverage < settings.min_sentence_coverage:
                     score *= settings.missing_kind_penalty
-                scored.append(Scored(score, sentence))
+                scored.append(Scored(score, sentence, asked_kind))
         return sorted(scored, key=lambda s: -s.score)
 
     @staticmethod
@@ -136,17 +142,27 @@ class ExtractiveAnswerer:
                 return True
         return False
 
-    def _answerable(self, ranked: list[Scored]) -> bool:
-        """The best sentence scores at least the refusal threshold."""
-        return bool(ranked) and ranked[0].score >= self.settings.refusal_threshold
+    def _answerable(self, ranked: list[Scored], weights: Weights, evidence: list[Passage]) -> bool:
+        """The best sentence supports an answer (`rag.answer.refusal`: shares of the question only,
+        never the corpus-dependent retrieval score)."""
+        if not ranked:
+            return False
+        best = ranked[0]
+        found = support(best.sentence, weights, evidence, best.asked_kind, self.settings.agreement_top)
+        return answers(found, self.settings)
 
     def _best_sentences(
-        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer, limit: int | None = None
+        self,
+        question: Question,
+        weights: Weights,
+        evidence: list[Passage],
+        composer: Composer,
+        limit: int | None = None,
     ) -> list[str] | None:
         """The best sentence (with the next one when it is only a lead-in), and further sentences of
         the same article that also answer (at most `limit` sentences in all)."""
         ranked = self.ranked(question, weights, evidence)
-        if not self._answerable(ranked):
+        if not self._answerable(ranked, weights, evidence):
             return None
         best = ranked[0].sentence
         chosen = [best] + _continuation(best, self.settings.lead_max_chars)
@@ -155,40 +171,84 @@ class ExtractiveAnswerer:
                 if len(chosen) >= (limit or self.settings.max_sentences):
                     break
                 same_article = other.sentence.passage.key == best.passage.key
-                if same_article and other.score >= self.settings.extra_sentence_share * ranked[0].score and other.sentence not in chosen:
+                if (
+                    same_article
+                    and other.score >= self.settings.extra_sentence_share * ranked[0].score
+                    and other.sentence not in chosen
+                ):
                     chosen.append(other.sentence)
         spans = sorted({(s.start, s.end) for s in chosen})
         return [_source_line(best.passage, spans, composer)]
 
     # -- question shapes ------------------------------------------------------------------------
-    def _list(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
-        """The items of the article the list is about, or the best enumerating sentence."""
+    def _list(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
+    ) -> list[str] | None:
+        """Every item of the article the list is about, with their count; else the articles whose
+        headings match a broad question ("有哪些民生措施"); else the best enumerating sentence."""
         settings = self.settings
         for passage in evidence[: settings.list_articles]:
-            items = _items(passage, settings.lead_max_chars)
-            if len(items) < settings.min_list_items or any(name not in passage.context for name in question.names):
+            spans = items(passage, settings.lead_max_chars, settings.item_max_chars)
+            if len(spans) < settings.min_list_items or any(name not in passage.context for name in question.names):
                 continue
-            about = passage.article.section + passage.article.chapter + passage.text[: items[0][0]]
+            about = passage.article.section + passage.article.chapter + passage.text[: spans[0][0]]
             if weights.coverage(about) >= settings.list_heading_coverage:
-                return [_source_line(passage, items[: settings.max_list_items], composer, one_per_line=True)]
+                return [_list_line(passage, spans[: settings.max_list_items], composer)]
         ranked = self.ranked(question, weights, evidence)
-        if not self._answerable(ranked):
+        if not self._answerable(ranked, weights, evidence):
             return None
+        broad = self._broad(question, weights, evidence, composer)
+        if broad:
+            return broad
         enumerating = [s for s in ranked if s.sentence.text.count("、") >= settings.min_list_items - 1]
         if enumerating and enumerating[0].score >= settings.extra_sentence_share * ranked[0].score:
             sentence = enumerating[0].sentence
             return [_source_line(sentence.passage, [(sentence.start, sentence.end)], composer)]
         return self._best_sentences(question, weights, evidence, composer)
 
-    def _locate(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
+    def _broad(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
+    ) -> list[str] | None:
+        """A broad list question ("要做哪些交通项目"): the articles whose heading (with their chapter)
+        speaks of it, by heading and ref, each with its lead sentence; None unless there are several."""
+        settings = self.settings
+        generic = generic_words()
+        about = {p.key: weights.coverage(p.article.chapter + p.article.section, generic) for p in evidence}
+        best = max(about.values(), default=0.0)
+        if best < settings.broad_heading_coverage:
+            return None
+        matching = [
+            p
+            for p in evidence
+            if about[p.key] >= settings.broad_heading_share * best and all(name in p.context for name in question.names)
+        ]
+        if len(matching) == 1:  # one article is about it: its items, when it has them
+            spans = items(matching[0], settings.lead_max_chars, settings.item_max_chars)
+            if len(spans) >= settings.min_list_items:
+                return [_list_line(matching[0], spans[: settings.max_list_items], composer)]
+        if len(matching) < settings.min_list_items:
+            return None
+        lines = [f"共{len(matching)}条相关条款："]
+        for passage in matching:
+            body = [s for s in sentences(passage) if not s.is_heading]
+            if body:
+                lines.append(_source_line(passage, [(body[0].start, body[0].end)], composer))
+        return lines
+
+    def _locate(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
+    ) -> list[str] | None:
         """Where the words occur: the best sentence of each document that says it, naming the clause."""
         ranked = self.ranked(question, weights, evidence)
-        if not self._answerable(ranked):
+        if not self._answerable(ranked, weights, evidence):
             return None
         lines, seen_documents = [], set()
         for scored in ranked:
             passage = scored.sentence.passage
-            if passage.article.doc_id in seen_documents or scored.score < self.settings.extra_sentence_share * ranked[0].score:
+            if (
+                passage.article.doc_id in seen_documents
+                or scored.score < self.settings.extra_sentence_share * ranked[0].score
+            ):
                 continue
             seen_documents.add(passage.article.doc_id)
             chosen = [scored.sentence] + _continuation(scored.sentence, self.settings.lead_max_chars)
@@ -197,10 +257,14 @@ class ExtractiveAnswerer:
                 break
         return lines
 
-    def _mentions(self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer) -> list[str] | None:
+    def _mentions(
+        self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
+    ) -> list[str] | None:
         """Every sentence that holds the quoted phrase ("“中国牙谷”有关的安排有哪些"), best first."""
-        ranked = [s for s in self.ranked(question, weights, evidence) if any(q in s.sentence.text for q in question.quoted)]
-        if not self._answerable(ranked):
+        ranked = [
+            s for s in self.ranked(question, weights, evidence) if any(q in s.sentence.text for q in question.quoted)
+        ]
+        if not self._answerable(ranked, weights, evidence):
             return None
         lines = []
         for scored in ranked[: self.settings.max_sentences]:
@@ -258,40 +322,36 @@ class ExtractiveAnswerer:
 
 
 def _source_line(passage: Passage, spans: list[tuple[int, int]], composer: Composer, one_per_line: bool = False) -> str:
-    """"《title》clause heading：" followed by the chosen spans of the article, each with its marker."""
+    """ "《title》clause heading：" followed by the chosen spans of the article, each with its marker."""
     article = passage.article
     joiner = "\n" if one_per_line else ""
     pieces = [passage.text[start:end] + composer.cite(article, passage.text, start, end) for start, end in spans]
     return citation_label(article.doc_title, article.clause_ref, passage.heading) + "：" + joiner + joiner.join(pieces)
 
 
+def _list_line(passage: Passage, spans: list[tuple[int, int]], composer: Composer) -> str:
+    """The label with the count ("共4项："), then the items one a line, each run of them after the
+    sentence that introduces it."""
+    article = passage.article
+    lines = [citation_label(article.doc_title, article.clause_ref, passage.heading) + f"：共{len(spans)}项："]
+    pieces = sorted(spans + introductions(passage, spans))
+    lines += [passage.text[start:end] + composer.cite(article, passage.text, start, end) for start, end in pieces]
+    return "\n".join(lines)
+
+
 def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
     """The next sentence of the paragraph when `sentence` only leads into it ("大力发展“四新一大”产业。")."""
     if len(sentence.text) > lead_max_chars:
         return []
-    following = [s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph]
+    following = [
+        s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph
+    ]
     return following[:1]
 
 
 def _span_of(chosen: list[Sentence]) -> list[tuple[int, int]]:
     """The (start, end) of each sentence."""
     return [(s.start, s.end) for s in chosen]
-
-
-def _items(passage: Passage, lead_max_chars: int) -> list[tuple[int, int]]:
-    """The items of an article: its bullet paragraphs ("——…") or the lead sentences of its paragraphs."""
-    text = passage.text
-    spans = []
-    position = 0
-    for number, line in enumerate(text.split("\n")):
-        start = position
-        position += len(line) + 1
-        if not line.strip() or match_heading(line):
-            continue  # the article's heading line (and a chapter heading above it)
-        lead = line.split("。")[0] + "。" if "。" in line else line
-        if line.startswith(("——", "—")) or (len(lead) <= lead_max_chars and len(line) > len(lead)):
-            spans.append((start, start + len(lead)))
-    return spans
 
 
 def _is_keyword_query(question: Question, max_chars: int) -> bool:

@@ -63,10 +63,12 @@ def redact(text: str, llm: LLMSettings) -> str:
 
 def make_chat_model(llm: LLMSettings) -> BaseChatModel:
     """A streaming `ChatOpenAI` for the configured endpoint; a clear error naming what to set when none is."""
-    missing = [name for name, value in (("PLANQA_LLM__BASE_URL", llm.base_url), ("PLANQA_LLM__MODEL", llm.model)) if not value]
+    missing = [
+        name for name, value in (("PLANQA_LLM__BASE_URL", llm.base_url), ("PLANQA_LLM__MODEL", llm.model)) if not value
+    ]
     if missing:
         raise LLMNotConfigured(
-            f"未配置大模型接口 (answer mode \"llm\" needs an OpenAI-compatible endpoint): set {' and '.join(missing)} "
+            f'未配置大模型接口 (answer mode "llm" needs an OpenAI-compatible endpoint): set {" and ".join(missing)} '
             "(and PLANQA_LLM__API_KEY if the endpoint needs a key), or set PLANQA_ANSWER__MODE=extractive"
         )
     from langchain_openai import ChatOpenAI  # imported here: extractive mode never loads the OpenAI client

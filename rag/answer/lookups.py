@@ -1,31 +1,23 @@
 """Answers looked up rather than searched: a clause the question points at ("第（十二）条", "四、（三）",
-"第26项"), and a document's metadata (发文字号, 发布单位, 成文日期, which is earlier), cited from its
-issuing notice."""
+"第26项", "《…条例》第十五条第二款", "第九十六条（三）"), and a document's metadata (rag.answer.metadata:
+文号, issuer, dates, which is earlier), cited from the line that states it."""
 
 from __future__ import annotations
 
-from ingest.records import Article, ArticleRole, Document
+import re
+from dataclasses import replace
+from itertools import takewhile
+
+from ingest.records import Article
 from ingest.text import citation_label
 from rag.answer.citations import Composer
 from rag.answer.evidence import Passage, Weights, sentences, whole_article
-from rag.query.clauses import ClauseQuery, clause_path, find_clause
+from rag.answer.metadata import chinese_date, metadata_answer
+from rag.query.clauses import ClauseQuery, clause_path, find_clause, without_clause_references
 from rag.query.reader import Question
 from rag.records import REFUSAL, Draft, Hit, Via
 from rag.settings import AnswerSettings
 from rag.store.catalogue import Catalogue
-
-FIELD_LABELS = {
-    "doc_number": "发文字号",
-    "issuer": "发布单位",
-    "date_written": "成文日期",
-    "date_published": "发布日期",
-}
-
-
-def chinese_date(iso: str) -> str:
-    """2023-03-02 → 2023年3月2日 (as the notices write dates)."""
-    year, month, day = iso.split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
 
 
 def _passage(article: Article, catalogue: Catalogue, via: Via) -> Passage:
@@ -39,7 +31,8 @@ def clause_answer(
 ) -> tuple[Draft, list[Hit]] | None:
     """The clause the question points at, quoted with its heading, and the looked-up hits; a chapter's
     outline when it points at a chapter; a refusal when it does not exist; None when it points at none.
-    `weights` choose which of the clause's sentences are quoted."""
+    `weights` choose which of the clause's sentences are quoted, and which document's clause is meant
+    when the question names none."""
     query = question.clause
     if query is None:
         return None
@@ -48,22 +41,140 @@ def clause_answer(
     found = find_clause(query, candidates)
     if not found and query.section is None and query.item is None and query.unit is None:
         return _chapter_outline(query, candidates, catalogue, settings)
+    if query.article:  # "第二十条": a regulation's article, not a plan's （二十）
+        found = [a for a in found if _ARTICLE_REF.match(a.clause_ref)] or found
+        if not found and query.unit and query.paragraph is None:  # a 决定 numbers its articles 一、二、…
+            unnumbered = {a.doc_id for a in candidates} - {
+                a.doc_id for a in candidates if _ARTICLE_REF.match(a.clause_ref)
+            }
+            found = find_clause(ClauseQuery(chapter=query.unit), [a for a in candidates if a.doc_id in unnumbered])
+    if not question.doc_ids:
+        meant = _meant(found, question, catalogue, settings)
+        if meant is None:
+            return None
+        found = meant
     if not found:
         return Draft(f"{REFUSAL}（所指条款在{_scope(question, catalogue)}中不存在。）", [], True), []
     composer = Composer(settings.max_quote_chars)
     lines, hits = [], []
+    if len({a.doc_id for a in found}) > 1:
+        lines.append("多份文件都有此条款，请指明文件；各文件的规定如下：")
     for article in found[: settings.lookup_max_documents]:
         passage = _passage(article, catalogue, Via.LOOKUP)
+        spans = _part_spans(passage.text, query)
+        if spans is None:
+            if len(found) == 1:
+                return Draft(
+                    f"{REFUSAL}（{citation_label(article.doc_title, article.clause_ref)}没有所指的款项。）", [], True
+                ), []
+            continue
         hits.append(passage.hit)
-        spans = _key_spans(passage, weights, settings.clause_key_sentences)
-        pieces = "".join(passage.text[s:e] + composer.cite(passage.article, passage.text, s, e) for s, e in spans)
-        lines.append(citation_label(article.doc_title, article.clause_ref, passage.heading) + "：" + pieces)
+        cited = passage.article
+        if query.point is not None and query.paragraph is None:  # an item cited alone: 第九十六条（三）
+            cited = replace(cited, clause_ref=f"{cited.clause_ref}（{_cn(query.point)}）")
+        if not spans:
+            spans = _key_spans(
+                passage, weights, settings.clause_key_sentences, query.article, settings.clause_whole_chars
+            )
+        pieces = "".join(passage.text[s:e] + composer.cite(cited, passage.text, s, e) for s, e in spans)
+        lines.append(citation_label(article.doc_title, cited.clause_ref, passage.heading) + "：" + pieces)
+    if not composer.citations:
+        return Draft(f"{REFUSAL}（所指款项在{_scope(question, catalogue)}中不存在。）", [], True), []
     return Draft("\n".join(lines), composer.citations, False), hits
 
 
-def _key_spans(passage: Passage, weights: Weights, count: int) -> list[tuple[int, int]]:
-    """The `count` sentences of the clause that match the question's own words best, else its opening ones."""
-    body = [s for s in sentences(passage) if not s.is_heading]
+_ARTICLE_REF = re.compile(r"^第[^条]{1,8}条")
+_ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
+_SUB_LINE = re.compile(r"^\s*(?:\d+[.．、]|[①-⑳])")
+_KINDS = ("条例", "办法", "规定", "细则", "决定", "意见", "通知", "方案", "规划", "法")
+
+
+def _cn(number: int) -> str:
+    """3 → 三, 12 → 十二 (item markers are written in Chinese numerals)."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def _part_spans(text: str, query: ClauseQuery) -> list[tuple[int, int]] | None:
+    """The lines of the 款 and/or 项 the query points at inside an article's text; [] when it points
+    at the whole article, None when the article has no such 款 or 项. A 款 is a line that is not an
+    item; its items (（一）…) and their sub-items follow it."""
+    if query.paragraph is None and query.point is None:
+        return []
+    lines, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            lines.append((offset, offset + len(line), line))
+        offset += len(line) + 1
+    paragraphs: list[list[tuple[int, int, str]]] = []
+    for start, end, line in lines:
+        if _ITEM_LINE.match(line) or _SUB_LINE.match(line) or not paragraphs:
+            if not paragraphs:
+                paragraphs.append([])
+            paragraphs[-1].append((start, end, line))
+        else:
+            paragraphs.append([(start, end, line)])
+    if paragraphs and not _ARTICLE_REF.match(paragraphs[0][0][2].strip()) and len(paragraphs) > 1:
+        if not re.search(r"第[^条]{1,8}条", paragraphs[0][0][2]):  # a chapter heading line over the article
+            paragraphs = paragraphs[1:]
+    if query.paragraph is not None:
+        if not 1 <= query.paragraph <= len(paragraphs):
+            return None
+        scope = paragraphs[query.paragraph - 1]
+    else:
+        scope = [line for paragraph in paragraphs for line in paragraph]
+    if query.point is None:
+        return [(s, e) for s, e, _ in scope]
+    marker = re.compile(rf"^\s*[（(]{_cn(query.point)}[）)]")
+    items = [i for i, (_, _, line) in enumerate(scope) if marker.match(line)]
+    if not items:
+        return None
+    first = items[0]
+    chosen = [scope[first]] + list(takewhile(lambda entry: _SUB_LINE.match(entry[2]) is not None, scope[first + 1 :]))
+    return [(s, e) for s, e, _ in chosen]
+
+
+def _meant(
+    found: list[Article], question: Question, catalogue: Catalogue, settings: AnswerSettings
+) -> list[Article] | None:
+    """With no document named, the clause of the document the question's words point to: a kind it
+    names ("…条例第十五条"), then the clause whose text holds the question's other words clearly best;
+    all of them when the question has no other words; None (search instead) when it has words that
+    no such clause holds well ("推广清单第14项“…机制”")."""
+    if len({a.doc_id for a in found}) <= 1:
+        return found
+    kinds = [k for k in _KINDS if k in question.normalised]
+    if kinds:
+        found = [a for a in found if a.kind in kinds or a.doc_title.endswith(tuple(kinds))] or found
+    if len({a.doc_id for a in found}) <= 1:
+        return found
+    asked = replace(question, content=without_clause_references(question.content), quoted=(), unknown=())
+    weights = Weights(asked, catalogue.keyword, settings.nested_term_share)
+    if not weights.terms:
+        return found
+    scored = sorted(((weights.coverage(whole_article(a, catalogue)[1]), a) for a in found), key=lambda p: -p[0])
+    best, runner_up = scored[0][0], scored[1][0]
+    if best >= settings.clause_min_coverage and best - runner_up >= settings.clause_choice_margin:
+        return [scored[0][1]]
+    return None if best < settings.clause_min_coverage else found
+
+
+def _key_spans(
+    passage: Passage, weights: Weights, count: int, whole: bool = False, max_chars: int = 0
+) -> list[tuple[int, int]]:
+    """The `count` sentences of the clause that match the question's own words best, else its opening
+    ones; a regulation's article (`whole`) is quoted whole when it is at most `max_chars` long."""
+    regulation = _ARTICLE_REF.match(passage.article.clause_ref) is not None
+    # a regulation's "第二十条负责…处分。" is its text, not a heading; a bare "第二十条" line is
+    body = [s for s in sentences(passage) if not s.is_heading or (regulation and _ARTICLE_REF.sub("", s.text).strip())]
+    if whole and body:
+        opening = list(takewhile(lambda s: s.end - body[0].start <= max_chars, body)) or body[:1]
+        matching = [s for s in body if weights.coverage(s.text) > 0]
+        if len(opening) == len(body) or not matching:
+            return [(s.start, s.end) for s in opening]
     matching = sorted((s for s in body if weights.coverage(s.text) > 0), key=lambda s: -weights.coverage(s.text))
     chosen = matching[:count] if matching else body[:count]
     return sorted((s.start, s.end) for s in chosen)
@@ -80,7 +191,7 @@ def _chapter_outline(
     lines, hits = [], []
     for doc_id in dict.fromkeys(a.doc_id for a in in_chapter):
         articles = [a for a in in_chapter if a.doc_id == doc_id][: settings.outline_max_headings]
-        pieces = []
+        pieces: list[str] = []
         for article in articles:
             passage = _passage(article, catalogue, Via.LOOKUP)
             hits.append(passage.hit)
@@ -89,7 +200,9 @@ def _chapter_outline(
                 pieces.append(passage.text[:heading_end] + composer.cite(article, passage.text, 0, heading_end))
             first = next((s for s in sentences(passage) if s.start > heading_end), None)
             if first is not None:
-                pieces.append(passage.text[first.start : first.end] + composer.cite(article, passage.text, first.start, first.end))
+                pieces.append(
+                    passage.text[first.start : first.end] + composer.cite(article, passage.text, first.start, first.end)
+                )
         lines.append(citation_label(articles[0].doc_title, articles[0].chapter) + "：\n" + "\n".join(pieces))
         if len(lines) == settings.lookup_max_documents:
             break
@@ -102,76 +215,4 @@ def _scope(question: Question, catalogue: Catalogue) -> str:
     return "".join(citation_label(title) for title in titles) if titles else "已收录的文件"
 
 
-def metadata_answer(
-    question: Question, catalogue: Catalogue, settings: AnswerSettings
-) -> tuple[Draft, list[Hit]] | None:
-    """A document's 发文字号 / 发布单位 / dates, or which documents came first, cited from the notice,
-    and the notices' hits; None when the question asks for no metadata (or names no document)."""
-    field = question.metadata_field
-    if field is None:
-        return None
-    documents = [catalogue.documents_by_id[d] for d in question.doc_ids if d in catalogue.documents_by_id]
-    if field == "order":
-        return _order(documents or list(catalogue.documents), catalogue, settings)
-    if not documents:
-        return None
-    composer = Composer(settings.max_quote_chars)
-    lines, hits, refused = [], [], True
-    for document in documents:
-        value = _value(document, field)
-        notice = _notice(document, catalogue)
-        label = FIELD_LABELS[field]
-        title = citation_label(document.title)
-        if not value:
-            lines.append(f"{title}未载明{label}。")
-            continue
-        refused = False
-        if notice is None:
-            lines.append(f"{title}的{label}：{value}（据网页发布信息）。")
-            continue
-        passage = _passage(notice, catalogue, Via.METADATA)
-        hits.append(passage.hit)
-        start = passage.text.find(value)
-        if start < 0:  # e.g. the website's publishing date, which the notice does not print
-            lines.append(f"{title}的{label}：{value}（据网页发布信息，通知正文未载）。")
-            continue
-        line_start = passage.text.rfind("\n", 0, start) + 1
-        line_end = passage.text.find("\n", start)
-        line_end = line_end if line_end >= 0 else len(passage.text)
-        marker = composer.cite(passage.article, passage.text, line_start, line_end)
-        lines.append(f"{title}的{label}：{value}{marker}")
-    if refused:
-        return Draft(REFUSAL + "".join(lines), [], True), hits
-    return Draft("\n".join(lines), composer.citations, False), hits
-
-
-def _value(document: Document, field: str) -> str:
-    """The document's value of a metadata field, dates written as the notices write them."""
-    value = getattr(document, field)
-    return chinese_date(value) if value and field.startswith("date") else value
-
-
-def _notice(document: Document, catalogue: Catalogue) -> Article | None:
-    """The issuing notice printed before the document, if it has one."""
-    return next((a for a in catalogue.of_document(document.doc_id) if a.role == ArticleRole.NOTICE), None)
-
-
-def _order(documents: list[Document], catalogue: Catalogue, settings: AnswerSettings) -> tuple[Draft, list[Hit]]:
-    """Documents by date, earliest first, each date cited from its notice."""
-    dated = sorted((d for d in documents if d.date), key=lambda d: d.date)
-    if not dated:
-        return Draft(f"{REFUSAL}（文件未载明日期。）", [], True), []
-    composer = Composer(settings.max_quote_chars)
-    lines, hits = [f"按成文日期，最早的是{citation_label(dated[0].title)}，依次为："], []
-    for document in dated:
-        value = chinese_date(document.date)
-        notice = _notice(document, catalogue)
-        marker = ""
-        if notice is not None:
-            passage = _passage(notice, catalogue, Via.METADATA)
-            hits.append(passage.hit)
-            start = passage.text.find(value)
-            if start >= 0:
-                marker = composer.cite(passage.article, passage.text, start, start + len(value))
-        lines.append(citation_label(document.title) + f"：{value}{marker}")
-    return Draft("\n".join(lines), composer.citations, False), hits
+__all__ = ["chinese_date", "clause_answer", "metadata_answer"]

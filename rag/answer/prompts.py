@@ -39,7 +39,5 @@ def render_prompt(name: str, directory: Path, **values: str) -> str:
     template = load_prompt(name, directory)
     wanted = placeholders(template)
     if wanted != set(values):
-        raise PromptError(
-            f"prompt {name!r} uses {sorted(wanted)}, but {sorted(values)} were given"
-        )
+        raise PromptError(f"prompt {name!r} uses {sorted(wanted)}, but {sorted(values)} were given")
     return template.format_map(values)

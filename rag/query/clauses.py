@@ -25,6 +25,9 @@ class ClauseQuery:
     section: int | None = None
     item: int | None = None
     unit: int | None = None  # "第26条"/"第3项": the 26th numbered unit, section or item alike
+    paragraph: int | None = None  # "第十五条第二款": the 2nd paragraph (款) inside the article
+    point: int | None = None  # "第九十六条第（三）项": the item （三） inside the article
+    article: bool = False  # written "第X条": a regulation's article, preferred over a plan's （X）
 
     def matches(self, path: ClausePath) -> bool:
         """Whether an article at `path` is (part of) this clause; a bare chapter matches only its own text."""
@@ -76,8 +79,17 @@ def clause_path(clause_ref: str) -> ClausePath:
 # Patterns on the NFKC form of the question (full-width brackets become ASCII).
 _Q_CHAPTER_SECTION = re.compile(rf"(?P<c>[{_CN}]+)、\s*\((?P<s>[{_CN}]+)\)(?:\s*(?P<i>\d+)[.、])?")
 _Q_CHAPTER_ITEM = re.compile(rf"(?P<c>[{_CN}]+)、\s*(?P<i>\d+)[.、]")
-_Q_PART_SECTION = re.compile(rf"第(?P<c>{_NUM})(?:部分|章|篇|大项)\s*的?\s*第?\s*\(?(?P<s>[{_CN}]+|\d+)\)?\s*(?:节|条|项|部分|小节|点)?")
+_Q_PART_SECTION = re.compile(
+    rf"第(?P<c>{_NUM})(?:部分|章|篇|大项)\s*的?\s*第?\s*\(?(?P<s>[{_CN}]+|\d+)\)?\s*(?:节|条|项|部分|小节|点)?"
+)
 _Q_BRACKET_UNIT = re.compile(rf"第?\s*\((?P<s>[{_CN}]+)\)\s*(?:条|项|节|款|部分|点)?")
+# "第十五条第二款第（三）项", "第九十六条（三）", "第十条第3项": an article, its 款 and its 项.
+_Q_ARTICLE = re.compile(
+    rf"第\s*(?P<n>{_NUM})\s*条(?:\s*第\s*(?P<k>{_NUM})\s*款)?"
+    rf"(?:\s*第?\s*\(\s*(?P<x>[{_CN}]+)\s*\)\s*项?|\s*第\s*(?P<xn>{_NUM})\s*项)?"
+)
+# A number no clause can have: "第一百万条", "第-1条", "第0条" (refused, never searched).
+_Q_BAD_ARTICLE = re.compile(rf"第\s*(?P<raw>[-−－负.\d{_CN}万亿]+)\s*[条款项]")
 _Q_NUMBER_UNIT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?P<kind>条|项|点|款)")
 _Q_CHAPTER = re.compile(rf"第(?P<c>{_NUM})(?:部分|章|篇)|^(?P<c2>[{_CN}]+)、")
 
@@ -92,13 +104,45 @@ def parse_clause_query(question: str) -> ClauseQuery | None:
         return ClauseQuery(chapter=chinese_number(match["c"]), item=int(match["i"]))
     if match := _Q_PART_SECTION.search(text):
         return ClauseQuery(chapter=chinese_number(match["c"]), unit=chinese_number(match["s"]))
+    if match := _Q_ARTICLE.search(text):
+        point = match["x"] or match["xn"]
+        return ClauseQuery(
+            unit=chinese_number(match["n"]),
+            paragraph=chinese_number(match["k"]) if match["k"] else None,
+            point=chinese_number(point) if point else None,
+            article=True,
+        )
     if match := _Q_BRACKET_UNIT.search(text):
         return ClauseQuery(section=chinese_number(match["s"]))
     if match := _Q_NUMBER_UNIT.search(text):
         return ClauseQuery(unit=chinese_number(match["n"]))
+    if (match := _Q_BAD_ARTICLE.search(text)) and not re.fullmatch(_NUM, match["raw"]) or _zero(match):
+        return ClauseQuery(unit=0, article=True)
     if match := _Q_CHAPTER.search(text):
         return ClauseQuery(chapter=chinese_number(match["c"] or match["c2"]))
     return None
+
+
+def without_clause_references(text: str) -> str:
+    """The question's words besides the clauses it points at ("第二十条关于…" → "关于…"): what tells
+    which document's clause is meant."""
+    text = normalise(text)
+    for pattern in (
+        _Q_ARTICLE,
+        _Q_CHAPTER_SECTION,
+        _Q_CHAPTER_ITEM,
+        _Q_PART_SECTION,
+        _Q_BRACKET_UNIT,
+        _Q_NUMBER_UNIT,
+        _Q_BAD_ARTICLE,
+    ):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _zero(match: re.Match[str] | None) -> bool:
+    """ "第0条", "第零条": a number, but no clause has it."""
+    return match is not None and re.fullmatch(_NUM, match["raw"]) is not None and chinese_number(match["raw"]) == 0
 
 
 def find_clause(query: ClauseQuery, articles: list[Article]) -> list[Article]:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ingest.text import normalise
 from rag.query.clauses import ClauseQuery, parse_clause_query
 from rag.query.names import DocumentNames
-from rag.search.keyword import PARTICLES, KeywordSearch, Tokenizer, jieba_module, stopwords, tokenize
+from rag.search.keyword import PARTICLES, KeywordSearch, Tokenizer, jieba_module, pos_tags, stopwords, tokenize
 from rag.settings import QuerySettings
 from rag.store.phrases import PhraseLookup
 
@@ -57,13 +57,17 @@ class MetadataField(StrEnum):
     DOC_NUMBER = "doc_number"  # 发文字号
     ISSUER = "issuer"  # 发文机关
     DATE_WRITTEN = "date_written"  # 成文日期
-    DATE_PUBLISHED = "date_published"  # 发布日期
+    DATE_PUBLISHED = "date_published"  # 发布日期 / 公布日期
+    DATE_ADOPTED = "date_adopted"  # 通过日期 and the meeting that adopted it
+    DATE_APPROVED = "date_approved"  # 批准日期 and the approving body
+    DATE_EFFECTIVE = "date_effective"  # 施行日期
     ORDER = "order"  # which document came first
 
 
 @dataclass(frozen=True)
 class Intents:
     metadata: dict[MetadataField, tuple[str, ...]]
+    metadata_pairs: dict[MetadataField, tuple[tuple[str, ...], tuple[str, ...]]]
     about_document: tuple[str, ...]
     wants: dict[str, tuple[str, ...]]
     list_pattern: re.Pattern[str]
@@ -76,11 +80,13 @@ class Intents:
             data = tomllib.load(handle)
         metadata = dict(data["metadata"])
         about = tuple(metadata.pop("about_document"))
+        pairs = {MetadataField(k): (tuple(v[0]), tuple(v[1])) for k, v in data.get("metadata_pairs", {}).items()}
         wants = dict(data["wants"])
         list_pattern = re.compile(wants.pop("list_pattern"))
         number_pattern = re.compile(wants.pop("number_pattern"))
         return cls(
             metadata={MetadataField(k): tuple(v) for k, v in metadata.items()},
+            metadata_pairs=pairs,
             about_document=about,
             wants={k: tuple(v) for k, v in wants.items()},
             list_pattern=list_pattern,
@@ -114,9 +120,11 @@ class Question:
     def query(self) -> str:
         """What to search for: once documents are chosen by name, their names are not searched."""
         return self.content if self.doc_ids and self.content.strip() else self.search_text
+
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
     metadata_field: MetadataField | None = None
+    metadata_fields: tuple[MetadataField, ...] = ()  # every field asked ("文号和发文机关"), metadata_field first
     wants: frozenset[Want] = field(default_factory=frozenset)
     years: tuple[str, ...] = ()  # years the evidence must mention ("2030")
     units: tuple[str, ...] = ()  # units the figure must carry ("亿元", "万亿")
@@ -138,6 +146,18 @@ class Mended(NamedTuple):
 
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
     return any(p in text for p in phrases)
+
+
+def _paired(text: str, pair: tuple[tuple[str, ...], ...]) -> bool:
+    """One word of each list occurs in one clause of the question ("哪天" and "施行"; not "哪天施行？
+    由什么文件发布": that asks no 发布 date)."""
+    return bool(pair) and any(all(_has(piece, words) for words in pair) for piece in re.split(r"[，,？?；;。]", text))
+
+
+def _first_at(text: str, phrases: tuple[str, ...]) -> int:
+    """Where the first of the phrases occurs (len(text) when none does): fields are answered in the
+    order the question asks them."""
+    return min((i for p in phrases if (i := text.find(p)) >= 0), default=len(text))
 
 
 class QuestionReader:
@@ -176,11 +196,14 @@ class QuestionReader:
         mended = self.mend(text)
         search_text = _with_synonyms(mended.text)
         normalised = normalise(search_text)
-        doc_ids = tuple(self.names.mentioned(search_text))
+        named = self.names.mentions(search_text)  # a name fitting two documents names both, not a comparison
+        doc_ids = tuple(dict.fromkeys(d for m in named for d in m.doc_ids))
         wants: set[Want] = set()
         if _has(normalised, intents.wants["list"]) or intents.list_pattern.search(normalised):
             wants.add(Want.LIST)
-        if Want.LIST not in wants and (_has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)):
+        if Want.LIST not in wants and (
+            _has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)
+        ):
             wants.add(Want.NUMBER)
         if _has(normalised, intents.wants["date"]):
             wants.add(Want.DATE)
@@ -189,8 +212,9 @@ class QuestionReader:
         if _has(normalised, intents.wants["across_documents"]):
             wants.add(Want.LOCATE)
             doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
-        if len(doc_ids) >= 2 or _has(normalised, intents.wants["compare"]):
+        if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or _has(normalised, intents.wants["compare"]):
             wants.add(Want.COMPARE)
+        asked_fields = self._metadata_fields(normalised, doc_ids)
         units: tuple[str, ...] = ()
         if Want.NUMBER in wants and (match := _ASKED_UNIT.search(normalised)):
             units = self._units_for(match["unit"] or match["far"])
@@ -202,7 +226,8 @@ class QuestionReader:
             content=self.names.strip_names(normalise(search_text)),
             doc_ids=doc_ids,
             clause=parse_clause_query(search_text),
-            metadata_field=self._metadata_field(normalised, doc_ids),
+            metadata_field=next(iter(asked_fields), None),
+            metadata_fields=asked_fields,
             wants=frozenset(wants),
             years=tuple(dict.fromkeys(_YEAR.findall(normalised))),
             units=units,
@@ -273,22 +298,40 @@ class QuestionReader:
                 return self._intents.units[unit]
         return ()
 
-    def _metadata_field(self, normalised: str, doc_ids: tuple[str, ...]) -> MetadataField | None:
-        """The metadata field asked for, when the question is about the document itself."""
+    def _metadata_fields(self, normalised: str, doc_ids: tuple[str, ...]) -> tuple[MetadataField, ...]:
+        """The metadata fields asked for, when the question is about the document itself: a field's
+        phrase ("发文字号"), or one of its words with a question word of its kind ("哪天…施行")."""
         intents = self._intents
-        asked = next((f for f, phrases in intents.metadata.items() if _has(normalised, phrases)), None)
-        if asked is None:
-            return None
-        rest = self.names.strip_names(normalised)
-        for phrase in (p for phrases in intents.metadata.values() for p in phrases):
+        pairs = intents.metadata_pairs
+        rest = self.names.strip_names(normalised)  # "…个人所得税法实施条例" asks no 实施 date
+        asked = tuple(
+            sorted(
+                (
+                    f
+                    for f, phrases in intents.metadata.items()
+                    if _has(rest, phrases) or _paired(rest, pairs.get(f, ()))
+                ),
+                key=lambda f: _first_at(rest, intents.metadata[f] + pairs.get(f, ((), ()))[0]),
+            )
+        )
+        if not asked:
+            return ()
+        if {MetadataField.DATE_APPROVED, MetadataField.DATE_ADOPTED} & set(asked) and not _has(
+            rest, tuple(p for p in intents.metadata[MetadataField.ISSUER] if not p.startswith(("哪", "谁")))
+        ):
+            asked = tuple(
+                f for f in asked if f != MetadataField.ISSUER
+            )  # "由哪个机关批准": the approver, not the issuer
+        words = [p for phrases in intents.metadata.values() for p in phrases]
+        words += [w for pair in pairs.values() for group in pair for w in group]
+        for phrase in sorted(words, key=len, reverse=True):
             rest = rest.replace(phrase, " ")
         titles = "".join(self.names.title(d) for d in doc_ids)
-        leftover = [
-            t
-            for t in tokenize(rest)
-            if t not in titles and not any(t in word or word in t for word in intents.about_document)
-        ]
-        return asked if not leftover else None
+        tokens = tokenize(rest)
+        fine = [t for t in tokens if t in titles or any(t in word or word in t for word in intents.about_document)]
+        # a piece of a word that is fine ("全国" of "全国人大常委会") is fine too
+        leftover = [t for t in tokens if t not in fine and not any(t in word for word in fine)]
+        return asked if not leftover else ()
 
 
 def _with_synonyms(text: str) -> str:
@@ -308,14 +351,6 @@ def _parts(text: str) -> tuple[str, ...]:
             pieces.append(sentence.strip())
     pieces = [p for p in pieces if len(p) >= 4]
     return tuple(pieces) if len(pieces) > 1 else ()
-
-
-def pos_tags(text: str) -> list[tuple[str, str]]:
-    """(word, part-of-speech flag) pairs from jieba."""
-    import jieba.posseg as posseg
-
-    jieba_module()
-    return [(pair.word, pair.flag) for pair in posseg.cut(text)]
 
 
 def _pinyin(word: str) -> str:

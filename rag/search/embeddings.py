@@ -139,7 +139,10 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
 
     @property
     def dim(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError("the sentence-transformers model does not say its embedding dimension")
+        return int(dim)
 
 
 class USEEmbeddings(VectorEmbeddings):

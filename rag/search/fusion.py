@@ -29,7 +29,9 @@ def fuse(
     dense_scaled: dict[str, float] = {}
     if dense:
         span = max(dense.values()) - dense_floor
-        dense_scaled = {key: max(0.0, (value - dense_floor) / span) if span > 0 else 1.0 for key, value in dense.items()}
+        dense_scaled = {
+            key: max(0.0, (value - dense_floor) / span) if span > 0 else 1.0 for key, value in dense.items()
+        }
     total = (keyword_weight if keyword else 0.0) + (dense_weight if dense else 0.0)
     if total <= 0:
         return []

@@ -44,7 +44,9 @@ class HybridSearch:
         top = top_positive(scores, self.settings.candidates)
         return [(catalogue.articles[i].chunk_id, float(scores[i])) for i in top]
 
-    def dense_ranking(self, question: str, doc_ids: Sequence[str] | None = None) -> tuple[list[tuple[str, float]], float]:
+    def dense_ranking(
+        self, question: str, doc_ids: Sequence[str] | None = None
+    ) -> tuple[list[tuple[str, float]], float]:
         """(chunk_id, cosine similarity) best first, and the question's similarity to typical articles."""
         vector = self.index.embeddings.query_vector(question)
         catalogue = self.index.catalogue()
@@ -65,7 +67,9 @@ class HybridSearch:
         is skipped."""
         k = k or self.settings.k
         catalogue = self.index.catalogue()
-        keyword = dict(self.keyword_ranking(question, doc_ids)) if mode in (SearchMode.HYBRID, SearchMode.KEYWORD) else {}
+        keyword = (
+            dict(self.keyword_ranking(question, doc_ids)) if mode in (SearchMode.HYBRID, SearchMode.KEYWORD) else {}
+        )
         dense: dict[str, float] = {}
         floor = 0.0
         if mode in (SearchMode.HYBRID, SearchMode.DENSE):

@@ -62,6 +62,14 @@ def tokenize(text: str, mode: Tokenizer = Tokenizer.JIEBA) -> list[str]:
     return [w.lower() for w in words if _WORD.fullmatch(w) and w not in stop]
 
 
+def pos_tags(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs from jieba (the reader and document names use the flags)."""
+    import jieba.posseg as posseg
+
+    jieba_module()
+    return [(pair.word, pair.flag) for pair in posseg.cut(text)]
+
+
 class KeywordSearch:
     """BM25 over a fixed list of texts (one per chunk, in the catalogue's order)."""
 

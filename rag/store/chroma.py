@@ -12,11 +12,13 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import cast
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.types import QueryResult, Where
 from chromadb.errors import ChromaError
 
 from ingest.records import Article, Document
@@ -29,9 +31,10 @@ _BATCH = 1000  # Chroma limits the records of one call
 READ_PAGE = 5000
 
 
-def _similarities(found: dict) -> list[tuple[str, float]]:
+def _similarities(found: QueryResult) -> list[tuple[str, float]]:
     """(chunk_id, cosine similarity) of one query's results (Chroma returns cosine distances)."""
-    return [(chunk_id, 1.0 - distance) for chunk_id, distance in zip(found["ids"][0], found["distances"][0])]
+    distances = found["distances"] or [[]]
+    return [(chunk_id, 1.0 - distance) for chunk_id, distance in zip(found["ids"][0], distances[0])]
 
 
 def make_client(settings: Settings) -> ClientAPI:
@@ -80,7 +83,8 @@ class ArticleStore:
     def document_hash(self, doc_id: str) -> str | None:
         """The sha256 of the file the document was last ingested from; None when it is not indexed."""
         found = self._documents.get(ids=[doc_id], include=["metadatas"])
-        return found["metadatas"][0]["sha256"] if found["ids"] else None
+        metadatas = found["metadatas"]
+        return str(metadatas[0]["sha256"]) if found["ids"] and metadatas else None
 
     def documents(self) -> list[Document]:
         """Every indexed document, in title order."""
@@ -122,9 +126,10 @@ class ArticleStore:
         No `count()` first: Chroma (1.5) returns fewer than `n` results, or none from an empty
         collection, without an error (tests/test_speed_paths.py), and a count is one more call per
         search (an HTTP round trip on a server)."""
-        where = None
+        where: Where | None = None
         if doc_ids:
-            where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+            # a literal dict reads as dict[str, …] to the type checker, not as Chroma's `Where` operators
+            where = cast(Where, {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}})
             if chunk_ids:
                 try:
                     found = self._articles.query(
@@ -133,7 +138,9 @@ class ArticleStore:
                     return _similarities(found)
                 except ChromaError:  # "Error finding id": the catalogue is older than the store
                     pass
-        found = self._articles.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
+        found = self._articles.query(
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
+        )
         return _similarities(found)
 
     def _read_all(self, collection, include: list[str]) -> dict[str, list]:
@@ -172,9 +179,11 @@ class ArticleStore:
         text = fields.pop("text")
         self._documents.upsert(
             ids=[document.doc_id],
-            embeddings=[_PLACEHOLDER],
+            embeddings=np.array([_PLACEHOLDER], dtype=np.float32),
             documents=[text],
-            metadatas=[{"document": json.dumps(fields, ensure_ascii=False), "sha256": document.sha256, "title": document.title}],
+            metadatas=[
+                {"document": json.dumps(fields, ensure_ascii=False), "sha256": document.sha256, "title": document.title}
+            ],
         )
         self._bump()
 

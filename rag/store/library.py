@@ -294,4 +294,3 @@ class Library:
         finally:
             lock.release()
         return True
-

@@ -105,4 +105,3 @@ def _digest(piece: str) -> int:
     for char in piece:
         digest = ((digest ^ ord(char)) * _HASH_PRIME) & _MASK64
     return digest
-
