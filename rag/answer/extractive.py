@@ -142,13 +142,19 @@ class ExtractiveAnswerer:
                 return True
         return False
 
-    def _answerable(self, ranked: list[Scored], weights: Weights, evidence: list[Passage]) -> bool:
+    def _answerable(
+        self, ranked: list[Scored], weights: Weights, evidence: list[Passage], insist_on_key_term: bool = True
+    ) -> bool:
         """The best sentence supports an answer (`rag.answer.refusal`: shares of the question only,
-        never the corpus-dependent retrieval score)."""
+        never the corpus-dependent retrieval score). A comparison does not insist on the question's
+        heaviest word in each document: the person named the documents, and which word weighs most
+        moves with every document added to the index (an answer would flip on an unrelated upload)."""
         if not ranked:
             return False
         best = ranked[0]
         found = support(best.sentence, weights, evidence, best.asked_kind, self.settings.agreement_top)
+        if not insist_on_key_term:
+            found = replace(found, key_term=True)
         return answers(found, self.settings)
 
     def _best_sentences(
@@ -158,11 +164,12 @@ class ExtractiveAnswerer:
         evidence: list[Passage],
         composer: Composer,
         limit: int | None = None,
+        insist_on_key_term: bool = True,
     ) -> list[str] | None:
         """The best sentence (with the next one when it is only a lead-in), and further sentences of
         the same article that also answer (at most `limit` sentences in all)."""
         ranked = self.ranked(question, weights, evidence)
-        if not self._answerable(ranked, weights, evidence):
+        if not self._answerable(ranked, weights, evidence, insist_on_key_term):
             return None
         best = ranked[0].sentence
         chosen = [best] + _continuation(best, self.settings.lead_max_chars)
@@ -280,7 +287,9 @@ class ExtractiveAnswerer:
         lines, answered = [], 0
         for doc_id in question.doc_ids:
             evidence = passages(scope.search(question.content, (doc_id,)), catalogue, self.settings.evidence_articles)
-            found = self._best_sentences(question, weights, evidence, composer, limit=self.settings.compare_sentences)
+            found = self._best_sentences(
+                question, weights, evidence, composer, limit=self.settings.compare_sentences, insist_on_key_term=False
+            )
             if found:
                 lines += found
                 answered += 1
