@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -47,15 +48,18 @@ def open_planqa(settings: Settings, progress: ProgressBars) -> PlanQA:
     if index.is_empty():
         err.print("No index yet: building it from the bundled plans (first run only)…")
 
-        def building(what: str, done: int, total: int) -> None:  # Library reports files, and articles per file
-            progress(
-                "building the index: articles of this file" if what == "embedding" else "building the index: files",
-                done,
-                total,
-            )
-
-        index.ensure_built(progress=building)
+        index.ensure_built(progress=indexing(progress, "building the index"))
     return PlanQA(settings, index=index, build=False)
+
+
+def indexing(progress: ProgressBars, stage: str) -> Callable[[str, int, int], None]:
+    """The Library's (what, done, total) reports as two bars under `stage`: files, and the articles
+    of the file being embedded."""
+
+    def report(what: str, done: int, total: int) -> None:
+        progress(f"{stage}: articles of this file" if what == "embedding" else f"{stage}: files", done, total)
+
+    return report
 
 
 def cached_embeddings(planqa: PlanQA, progress: ProgressBars) -> CachedEmbeddings:
@@ -269,16 +273,7 @@ def main(
     with ProgressBars() as progress:
         planqa = open_planqa(settings, progress)
         if documents:
-            report_of_ingest = planqa.ingest(
-                list(documents),
-                progress=lambda what, done, total: progress(
-                    "indexing the documents: articles of this file"
-                    if what == "embedding"
-                    else "indexing the documents: files",
-                    done,
-                    total,
-                ),
-            )
+            report_of_ingest = planqa.ingest(list(documents), progress=indexing(progress, "indexing the documents"))
             if report_of_ingest.failed:
                 _usage_error("; ".join(f.error for f in report_of_ingest.failed))
         run = evaluate("planqa", items, answer_all(planqa, items, progress), settings.answer.support_threshold)
