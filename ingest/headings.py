@@ -37,6 +37,7 @@ RANK = {
 GROUP_KINDS = ("annex", "bian", "zhang", "jie")
 # Kinds that are articles of a law-like text (法律, 条例 …); deeper numbering is their 款/项/目.
 LAW_KINDS = ("annex", "bian", "zhang", "jie", "tiao")
+ITEM_KINDS = ("section", "item", "subitem")  # numberings that sit inside a unit: （一） 1. （1）
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "附件2" / "附件：" alone on its line, or with the annex's title ("附件1 重庆市停车收费办法");
@@ -53,6 +54,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("item", re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*(.*)$")),
     ("subitem", re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*(.*)$")),
 )
+_ARTICLE_LINE = dict(_PATTERNS)["tiao"]
 # "26共同打造…": an item number glued to its text, not followed by a unit or date word.
 _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千百%％.．、:：])(?=[\u4e00-\u9fff])(.*)$")
 # Spaces between two Chinese characters of a chapter's words, set there for layout ("第一章　总　　则").
@@ -100,6 +102,13 @@ def heading_title(rest: str) -> str:
     if len(title) > MAX_TITLE_CHARS:
         title = title[:MAX_TITLE_CHARS] + "…"
     return title.strip()
+
+
+def article_marker_length(line: str) -> int:
+    """Length of the "第十二条 " opening a regulation's article line, else 0: what follows it is the
+    article's text (its first sentence is a statement, not a heading), and a quote starts after it."""
+    match = _ARTICLE_LINE.match(line)
+    return match.start(2) if match else 0
 
 
 def match_heading(line: str) -> Heading | None:

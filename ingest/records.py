@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ingest.text import citation_label
+
+_ARTICLE_REF = re.compile(r"第[^条]{1,8}条")
 
 
 def heading_words(clause_ref: str, section: str) -> str:
@@ -109,6 +112,11 @@ class Article:
             date_effective=document.date_effective,
             **fields,
         )
+
+    @property
+    def is_regulation_article(self) -> bool:
+        """A 第X条 of a law or regulation: its items (（一）…) are its text, its heading is 第X条."""
+        return _ARTICLE_REF.search(self.clause_ref) is not None
 
     @property
     def citation(self) -> str:

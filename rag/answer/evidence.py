@@ -6,18 +6,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.headings import MAX_TITLE_CHARS, match_heading
+from ingest.headings import ITEM_KINDS, MAX_TITLE_CHARS, article_marker_length, match_heading
 from ingest.records import Article, heading_words
 from ingest.split import sentence_spans
 from ingest.text import han_bigrams
-from rag.query.reader import Question
+from rag.query.reader import Question, default_intents, synonyms
 from rag.records import Hit
 from rag.search.keyword import PARTICLES, KeywordSearch, stopwords, tokenize
 from rag.store.catalogue import Catalogue, index_text
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
-NUMBER = re.compile(r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|[一二两三四五六七八九十百千万]+(?=[个项条类种大片座所家级倍年])")
-DATE_WORDS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}")
+NUMBER = re.compile(
+    r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|百分之[一二两三四五六七八九十点]+|[一二两三四五六七八九十百千万]*[一二两三四五六七八九十][一二两三四五六七八九十百千万]*(?=[个项条类种大片座所家级倍年元日天周月岁人户只名辆亿]|小时|公里|米)"
+)
+_REFERENCE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+[编章节条款项目]")
+DATE_WORDS = re.compile(
+    r"\d{1,2}[时点](?![\d.])|[一二三四五六七八九十]{1,3}时(?!间)|\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}"
+)
 _COUNT = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个项条种类大片座所家份]?$")  # "四个": a count, not a subject
 
 
@@ -84,15 +89,24 @@ class Sentence:
     def is_heading(self) -> bool:
         """A heading ("(七)培育…集群。", "一、重要意义") opening its paragraph, not a statement."""
         opens_paragraph = self.paragraph.startswith(self.text)
-        return opens_paragraph and len(self.text) <= MAX_TITLE_CHARS + 8 and match_heading(self.paragraph) is not None
+        if not opens_paragraph or len(self.text) > MAX_TITLE_CHARS + 8 or self.text.endswith(("；", ";")):
+            return False  # a heading is short and never ends a clause with a semicolon
+        heading = match_heading(self.paragraph)
+        # a regulation's 项 ("（一）养犬人具有完全民事行为能力；") are its text: its only heading is 第X条
+        return heading is not None and not (heading.kind in ITEM_KINDS and self.passage.article.is_regulation_article)
 
 
 def sentences(passage: Passage) -> list[Sentence]:
-    """The sentences of the article, in order, each with the line that holds it."""
+    """The sentences of the article, in order, each with the line that holds it. A regulation's
+    "第十二条 …" line starts its first sentence after the marker: quotes hold the words only."""
     text = passage.text
     out = []
     for start, end in sentence_spans(text):
         line_start = text.rfind("\n", 0, start) + 1
+        if start == line_start:
+            start += article_marker_length(text[start:end])
+            if start >= end:  # a bare "第十二条" line
+                continue
         line_end = text.find("\n", end)
         out.append(Sentence(passage, start, end, text[line_start : line_end if line_end >= 0 else len(text)]))
     return out
@@ -116,6 +130,14 @@ class Weights:
             # A noun no plan uses weighs like an average word of the question: one such word lowers
             # the score, a question made of them ("周杰伦…演唱会") cannot pass.
             self.terms.setdefault(word, known)
+        # An everyday word ("养狗") is one term with the documents' words for it ("养犬") as
+        # alternatives, weighing what they weigh: found when any of them is, never counted twice.
+        self.alternatives: dict[str, tuple[str, ...]] = {}
+        for word, formal in question.expansions:
+            weights = [keyword.idf(t) for term in formal for t in tokenize(term) if keyword.frequency(t)]
+            if weights or word in self.terms:
+                self.terms[word] = max(weights) if weights else self.terms[word]
+                self.alternatives[word] = formal
         strongest = max(self.terms.values(), default=known)
         for phrase in question.quoted:
             self.terms[phrase] = strongest
@@ -149,8 +171,22 @@ class Weights:
             if len(t) >= 2  # a lone character ("总" of 总投资) says little on its own
             and not (t.endswith("年") and t[:-1].isdigit())
             and not any(u in t or t in u for u in self.units)
+            and t not in default_intents().asking  # "什么时候", "最近": how it asks, not what
         }
         return max(words, key=words.__getitem__, default="")
+
+    def holds_key_term(self, text: str) -> bool:
+        """`text` holds the question's key term (`heaviest`), or the formal word for an everyday one
+        (synonyms.toml: 养狗 → 养犬), or, for a compound of 3+ characters, a 2-character piece of it
+        (停车位 in "停车泊位"): a question insists on its key thing, not on its exact wording."""
+        term = self.heaviest
+        if not term or term in text:
+            return True
+        formal = synonyms().get(term, ())
+        everyday = [word for word, terms in synonyms().items() if term in terms]
+        if any(word in text for word in (*formal, *everyday)):
+            return True
+        return len(term) >= 3 and any(term[i : i + 2] in text for i in range(len(term) - 1))
 
     @property
     def empty(self) -> bool:
@@ -161,7 +197,10 @@ class Weights:
         """Share of the question's word weight (no bigrams) that `text` holds (0..1); 1 when it has no words."""
         if not self._word_total:
             return 1.0
-        return sum(w for t, w in self.terms.items() if t in text) / self._word_total
+        return sum(w for t, w in self.terms.items() if self._holds(t, text)) / self._word_total
+
+    def _holds(self, term: str, text: str) -> bool:
+        return term in text or any(alternative in text for alternative in self.alternatives.get(term, ()))
 
     def coverage(self, text: str, ignore: frozenset[str] = frozenset()) -> float:
         """Share of the question's weight that `text` holds (0..1): words and bigrams, half each.
@@ -171,13 +210,13 @@ class Weights:
             kept = {t: w for t, w in weighted.items() if not any(t in word for word in ignore)}
             total = sum(kept.values())
             if total:
-                shares.append(sum(w for t, w in kept.items() if t in text) / total)
+                shares.append(sum(w for t, w in kept.items() if self._holds(t, text)) / total)
         return sum(shares) / len(shares) if shares else 0.0
 
 
 def figures(text: str, years: tuple[str, ...] = ()) -> list[str]:
-    """Numbers in `text` other than the given years."""
-    return [m.group() for m in NUMBER.finditer(text) if m.group() not in years]
+    """Numbers in `text` other than the given years and other than references ("本条例第九条")."""
+    return [m.group() for m in NUMBER.finditer(_REFERENCE.sub("", text)) if m.group() not in years]
 
 
 def has_unit(text: str, units: tuple[str, ...]) -> bool:

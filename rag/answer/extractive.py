@@ -271,7 +271,7 @@ class ExtractiveAnswerer:
         ranked = [
             s for s in self.ranked(question, weights, evidence) if any(q in s.sentence.text for q in question.quoted)
         ]
-        if not self._answerable(ranked, weights, evidence):
+        if not ranked:  # the quoted phrase itself is the evidence: where it occurs is the answer
             return None
         lines = []
         for scored in ranked[: self.settings.max_sentences]:
@@ -284,11 +284,20 @@ class ExtractiveAnswerer:
         """A comparison: the best sentence of each named document."""
         catalogue = scope.catalogue
         weights = self._weights(question, scope)
+        titles = {doc_id: catalogue.documents_by_id[doc_id].title for doc_id in question.doc_ids}
         lines, answered = [], 0
         for doc_id in question.doc_ids:
-            evidence = passages(scope.search(question.content, (doc_id,)), catalogue, self.settings.evidence_articles)
+            # "郑州和青岛的养犬条例": 青岛 names the other document, it is not asked of this one
+            others = [title for other, title in titles.items() if other != doc_id]
+            names = tuple(n for n in question.names if n in titles[doc_id] or not any(n in t for t in others))
+            evidence = passages(scope.search(question.query, (doc_id,)), catalogue, self.settings.evidence_articles)
             found = self._best_sentences(
-                question, weights, evidence, composer, limit=self.settings.compare_sentences, insist_on_key_term=False
+                replace(question, names=names),
+                weights,
+                evidence,
+                composer,
+                limit=self.settings.compare_sentences,
+                insist_on_key_term=False,
             )
             if found:
                 lines += found

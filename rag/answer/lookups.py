@@ -167,9 +167,7 @@ def _key_spans(
 ) -> list[tuple[int, int]]:
     """The `count` sentences of the clause that match the question's own words best, else its opening
     ones; a regulation's article (`whole`) is quoted whole when it is at most `max_chars` long."""
-    regulation = _ARTICLE_REF.match(passage.article.clause_ref) is not None
-    # a regulation's "第二十条负责…处分。" is its text, not a heading; a bare "第二十条" line is
-    body = [s for s in sentences(passage) if not s.is_heading or (regulation and _ARTICLE_REF.sub("", s.text).strip())]
+    body = [s for s in sentences(passage) if not s.is_heading]
     if whole and body:
         opening = list(takewhile(lambda s: s.end - body[0].start <= max_chars, body)) or body[:1]
         matching = [s for s in body if weights.coverage(s.text) > 0]

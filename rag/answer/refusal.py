@@ -29,7 +29,7 @@ class Support:
     article: float  # of the question's content words (IDF-weighted), in the article with its title
     agree: bool  # keyword and dense retrieval both rank the article near the top
     asked_kind: bool  # holds what a figure/date question asks for (near the question's terms)
-    key_term: bool = True  # the sentence (under its heading and title) holds the question's heaviest word
+    key_term: bool = True  # the article (with its title) holds the question's key term (`Weights.holds_key_term`)
 
 
 def agreement(passage: Passage, evidence: list[Passage], top: int) -> bool:
@@ -53,7 +53,7 @@ def support(sentence: Sentence, weights: Weights, evidence: list[Passage], asked
         article=weights.word_coverage(passage.context),
         agree=agreement(passage, evidence, top),
         asked_kind=asked_kind,
-        key_term=weights.heaviest in passage.article.doc_title + sentence.topic,
+        key_term=weights.holds_key_term(passage.context),
     )
 
 

@@ -73,6 +73,7 @@ class Intents:
     list_pattern: re.Pattern[str]
     number_pattern: re.Pattern[str]
     units: dict[str, tuple[str, ...]]
+    asking: frozenset[str] = frozenset()  # words of the asking, never a key term (`[asking]`)
 
     @classmethod
     def load(cls, path: Path = INTENTS_FILE) -> Intents:
@@ -92,6 +93,7 @@ class Intents:
             list_pattern=list_pattern,
             number_pattern=number_pattern,
             units={k: tuple(v) for k, v in data["units"].items()},
+            asking=frozenset(data.get("asking", {}).get("words", ())),
         )
 
 
@@ -111,15 +113,19 @@ class Question:
     """A question as the answerers see it."""
 
     text: str  # as asked
-    search_text: str  # mended: homophones corrected, plan terms added
+    search_text: str  # mended: homophones corrected, the documents' terms for everyday words added
     normalised: str
     tokens: tuple[str, ...]  # content tokens of search_text (stopwords out): what BM25 searches
-    content: str = ""  # the question without the documents it names: what evidence must cover
+    content: str = ""  # the question as asked (mended) without the documents it names: what evidence must cover
+    expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # everyday word → the documents' terms (synonyms.toml)
 
     @property
     def query(self) -> str:
-        """What to search for: once documents are chosen by name, their names are not searched."""
-        return self.content if self.doc_ids and self.content.strip() else self.search_text
+        """What to search for: once documents are chosen by name, their names are not searched; the
+        documents' terms for everyday words are searched beside them."""
+        if self.doc_ids and self.content.strip():
+            return _with_terms(self.content, self.expansions)
+        return self.search_text
 
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
@@ -194,36 +200,39 @@ class QuestionReader:
         """
         intents = self._intents
         mended = self.mend(text)
-        search_text = _with_synonyms(mended.text)
+        expansions = _expansions(mended.text)
+        search_text = _with_terms(mended.text, expansions)
         normalised = normalise(search_text)
+        plain = normalise(mended.text)  # what was asked: intents are read from it, not from added terms
         named = self.names.mentions(search_text)  # a name fitting two documents names both, not a comparison
         doc_ids = tuple(dict.fromkeys(d for m in named for d in m.doc_ids))
         wants: set[Want] = set()
-        if _has(normalised, intents.wants["list"]) or intents.list_pattern.search(normalised):
+        if _has(plain, intents.wants["list"]) or intents.list_pattern.search(plain):
             wants.add(Want.LIST)
-        if Want.LIST not in wants and (
-            _has(normalised, intents.wants["number"]) or intents.number_pattern.search(normalised)
-        ):
+        if Want.LIST not in wants and (_has(plain, intents.wants["number"]) or intents.number_pattern.search(plain)):
             wants.add(Want.NUMBER)
-        if _has(normalised, intents.wants["date"]):
+        if _has(plain, intents.wants["date"]):
             wants.add(Want.DATE)
-        if _has(normalised, intents.wants["locate"]):
+        if _has(plain, intents.wants["yes_no"]) and not intents.number_pattern.search(plain):
+            wants -= {Want.NUMBER, Want.DATE}  # "有上限吗": what the text says, with or without a figure
+        if _has(plain, intents.wants["locate"]):
             wants.add(Want.LOCATE)
-        if _has(normalised, intents.wants["across_documents"]):
+        if _has(plain, intents.wants["across_documents"]):
             wants.add(Want.LOCATE)
             doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
-        if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or _has(normalised, intents.wants["compare"]):
+        if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or _has(plain, intents.wants["compare"]):
             wants.add(Want.COMPARE)
-        asked_fields = self._metadata_fields(normalised, doc_ids)
+        asked_fields = self._metadata_fields(plain, doc_ids)
         units: tuple[str, ...] = ()
-        if Want.NUMBER in wants and (match := _ASKED_UNIT.search(normalised)):
+        if Want.NUMBER in wants and (match := _ASKED_UNIT.search(plain)):
             units = self._units_for(match["unit"] or match["far"])
         return Question(
             text=text,
             search_text=search_text,
             normalised=normalised,
             tokens=tuple(tokenize(search_text, self._tokenizer)),
-            content=self.names.strip_names(normalise(search_text)),
+            content=self.names.strip_names(plain),
+            expansions=expansions,
             doc_ids=doc_ids,
             clause=parse_clause_query(search_text),
             metadata_field=next(iter(asked_fields), None),
@@ -334,9 +343,14 @@ class QuestionReader:
         return asked if not leftover else ()
 
 
-def _with_synonyms(text: str) -> str:
-    """The text with the plan's terms for its everyday words appended."""
-    added = [term for word, terms in synonyms().items() if word in text for term in terms]
+def _expansions(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The everyday words of `text` with the documents' terms for them (synonyms.toml)."""
+    return tuple((word, terms) for word, terms in synonyms().items() if word in text)
+
+
+def _with_terms(text: str, expansions: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The text with the documents' terms for its everyday words appended."""
+    added = [term for _, terms in expansions for term in terms]
     return text + " " + " ".join(added) if added else text
 
 
