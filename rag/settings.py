@@ -132,6 +132,12 @@ class QuerySettings(_Group):
 class AnswerSettings(_Group):
     mode: Literal["extractive", "llm"] = Field("extractive", description="extractive (offline) or llm.")
     max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive answer.")
+    figure_sentences: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Sentences in the answer to a figure or date question: the best, and one more of its article holding a figure (set by hand).",
+    )
     max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected.")
     max_foreign_share: float = Field(
         0.5, ge=0, le=1, description="Refuse when more of the question's nouns and verbs than this appear in no plan."

@@ -18,12 +18,14 @@ class Composer:
     def __init__(self, max_quote_chars: int) -> None:
         self.max_quote_chars = max_quote_chars
         self.citations: list[Citation] = []
+        self.quoted: set[tuple[str, int, int]] = set()  # (doc_id, article order, start) of every span cited
         self._index: dict[tuple[str, int], int] = {}
 
     def cite(self, article: Article, text: str, start: int, end: int, related_only: bool = False) -> str:
         """Cite `text[start:end]` of the whole article `text`; returns "[n]". An article cited again
         keeps its number, and its quote widens to the new span while it stays within the limit."""
         key = (article.doc_id, article.order)
+        self.quoted.add((*key, start))
         position = self._index.get(key)
         if position is None:
             self._index[key] = len(self.citations)

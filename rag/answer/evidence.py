@@ -19,7 +19,8 @@ from rag.store.catalogue import Catalogue, index_text
 NUMBER = re.compile(
     r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|百分之[一二两三四五六七八九十点]+|[一二两三四五六七八九十百千万]*[一二两三四五六七八九十][一二两三四五六七八九十百千万]*(?=[个项条类种大片座所家级倍年元日天周月岁人户只名辆亿]|小时|公里|米)"
 )
-_REFERENCE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+[编章节条款项目]")
+# What a figure never is: a reference to an article ("本条例第九条") or a document's title ("《纲要（2015—2020年）》").
+_REFERENCE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+[编章节条款项目]|《[^》]{0,80}》")
 DATE_WORDS = re.compile(
     r"\d{1,2}[时点](?![\d.])|[一二三四五六七八九十]{1,3}时(?!间)|\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}"
 )
@@ -123,7 +124,8 @@ class Weights:
 
     def __init__(self, question: Question, keyword: KeywordSearch, nested_term_share: float) -> None:
         self.units = question.units  # "亿元" in "多少亿元": asked for, not what the question is about
-        words = [t for t in tokenize(question.content) if not _COUNT.match(t)]
+        asking = default_intents().asking  # "什么时候", "最近": how it asks, not what it asks about
+        words = [t for t in tokenize(question.content) if not _COUNT.match(t) and t not in asking]
         self.terms: dict[str, float] = {t: keyword.idf(t) for t in words if keyword.frequency(t)}
         known = sum(self.terms.values()) / len(self.terms) if self.terms else keyword.typical_idf()
         for word in question.unknown:
@@ -148,7 +150,7 @@ class Weights:
         for year in question.years:  # "到2035年": the year asked about is part of what is asked
             self.terms[f"{year}年"] = strongest
         plain = question.content
-        for word in sorted(stopwords(), key=len, reverse=True):
+        for word in sorted(stopwords() | asking, key=len, reverse=True):
             if len(word) > 1:
                 plain = plain.replace(word, " ")
         self.bigrams = {
@@ -171,7 +173,6 @@ class Weights:
             if len(t) >= 2  # a lone character ("总" of 总投资) says little on its own
             and not (t.endswith("年") and t[:-1].isdigit())
             and not any(u in t or t in u for u in self.units)
-            and t not in default_intents().asking  # "什么时候", "最近": how it asks, not what
         }
         return max(words, key=words.__getitem__, default="")
 

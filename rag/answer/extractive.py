@@ -30,6 +30,9 @@ ATTRIBUTION = re.compile(r"^(?:责任单位|牵头单位|配合单位)[:：]")
 ASKS_ATTRIBUTION = re.compile(r"单位|部门|负责|牵头|责任")
 # A clause of a sentence: "推动资阳线完成盾构施工" in "推动资阳线完成盾构施工,成自高铁年内建成通车。"
 _CLAUSE = re.compile(r"[^，,；;。！？]+")
+_TIME_ONLY = re.compile(
+    r"(?:到|至|在|于|自)?[\d一二三四五六七八九十〇零年月日底前后内以初末上下半]{2,14}"
+)  # "2019年12月底前"
 # A year as a question names it: "2025年" in "到2025年又是多少".
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年?")
 
@@ -130,10 +133,14 @@ class ExtractiveAnswerer:
     @staticmethod
     def _has_asked_kind(question: Question, weights: Weights, text: str) -> bool:
         """A figure/date question needs its figure/date in a clause that speaks of the question's
-        terms: in "推动资阳线完成盾构施工,成自高铁年内建成通车" the date belongs to 成自高铁 only."""
+        terms: in "推动资阳线完成盾构施工,成自高铁年内建成通车" the date belongs to 成自高铁 only. A
+        clause that is only a time ("2019年12月底前，试点地区完成…") belongs to the clause after it."""
         if not question.wants & {"number", "date"}:
             return True
-        for clause in _CLAUSE.findall(text):
+        clauses = _CLAUSE.findall(text)
+        for at, clause in enumerate(clauses):
+            if has_date(clause) and _TIME_ONLY.fullmatch(clause.strip()) and at + 1 < len(clauses):
+                clause += "，" + clauses[at + 1]
             if weights.coverage(clause) == 0 and not question.units:
                 continue
             if "number" in question.wants and figures(clause, question.years):
@@ -169,21 +176,31 @@ class ExtractiveAnswerer:
         """The best sentence (with the next one when it is only a lead-in), and further sentences of
         the same article that also answer (at most `limit` sentences in all)."""
         ranked = self.ranked(question, weights, evidence)
+        if ranked and _key(ranked[0].sentence) in composer.quoted:
+            # an earlier part of the question quoted this sentence: this part takes the next sentence
+            # of that article when it answers too, else that quote answers both parts
+            rest = [s for s in ranked if _key(s.sentence) not in composer.quoted]
+            same = [s for s in rest if s.sentence.passage.key == ranked[0].sentence.passage.key]
+            if not same or not self._answerable(same, weights, evidence, insist_on_key_term):
+                return []
+            ranked = same
         if not self._answerable(ranked, weights, evidence, insist_on_key_term):
             return None
         best = ranked[0].sentence
         chosen = [best] + _continuation(best, self.settings.lead_max_chars)
-        if not question.wants & {"number", "date"}:
-            for other in ranked[1:]:
-                if len(chosen) >= (limit or self.settings.max_sentences):
-                    break
-                same_article = other.sentence.passage.key == best.passage.key
-                if (
-                    same_article
-                    and other.score >= self.settings.extra_sentence_share * ranked[0].score
-                    and other.sentence not in chosen
-                ):
-                    chosen.append(other.sentence)
+        figure = bool(question.wants & {"number", "date"})
+        most = self.settings.figure_sentences if figure else self.settings.max_sentences
+        for other in ranked[1:]:
+            if len(chosen) >= min(limit or most, most):
+                break
+            same_article = other.sentence.passage.key == best.passage.key
+            if (
+                same_article
+                and other.score >= self.settings.extra_sentence_share * ranked[0].score
+                and other.sentence not in chosen
+                and (other.asked_kind or not figure)  # "情况紧急的，应当在二十四小时内作出": a figure too
+            ):
+                chosen.append(other.sentence)
         spans = sorted({(s.start, s.end) for s in chosen})
         return [_source_line(best.passage, spans, composer)]
 
@@ -307,12 +324,15 @@ class ExtractiveAnswerer:
         return lines if answered else None
 
     def _per_part(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
-        """A question in several parts ("…是多少？到2025年又是多少？"): an answer for each part."""
+        """A question in several parts ("…是多少？到2025年又是多少？"): an answer for each part. A later
+        part that names no document is read in the one document the earlier parts were answered
+        from ("威海的公共停车场多久内要备案？不备案怎么罚？")."""
         lines: list[str] = []
         first: Question | None = None
         for part in question.parts:
             sub = scope.read(part)
-            doc_ids = sub.doc_ids or question.doc_ids
+            answered_from = {c.article.doc_id for c in composer.citations if not c.related_only}
+            doc_ids = sub.doc_ids or question.doc_ids or (tuple(answered_from) if len(answered_from) == 1 else ())
             if first is not None and len(tokenize(sub.content)) - len(sub.years) < self.settings.inherit_below_terms:
                 subject = _YEAR_WORD.sub("", first.content)  # the first part's subject, not its year
                 sub = scope.read(subject + "，" + part)
@@ -365,6 +385,11 @@ def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
         s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph
     ]
     return following[:1]
+
+
+def _key(sentence: Sentence) -> tuple[str, int, int]:
+    """The sentence as `Composer.quoted` records it."""
+    return (*sentence.passage.key, sentence.start)
 
 
 def _span_of(chosen: list[Sentence]) -> list[tuple[int, int]]:
