@@ -128,7 +128,8 @@ class Weights:
         words = [t for t in tokenize(question.content) if not _COUNT.match(t) and t not in asking]
         self.terms: dict[str, float] = {t: keyword.idf(t) for t in words if keyword.frequency(t)}
         known = sum(self.terms.values()) / len(self.terms) if self.terms else keyword.typical_idf()
-        for word in question.unknown:
+        unknown = [word for word in question.unknown if word not in asking]
+        for word in unknown:
             # A noun no plan uses weighs like an average word of the question: one such word lowers
             # the score, a question made of them ("周杰伦…演唱会") cannot pass.
             self.terms.setdefault(word, known)
@@ -158,7 +159,7 @@ class Weights:
             for gram in han_bigrams(plain)
             if not any(char in PARTICLES for char in gram) and keyword.bigram_idf(gram) > 0
         }
-        for word in question.unknown:
+        for word in unknown:
             for gram in han_bigrams(word):
                 self.bigrams.setdefault(gram, known)
         self._word_total = sum(self.terms.values())

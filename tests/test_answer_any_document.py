@@ -1,0 +1,134 @@
+"""Answers over documents that are not bundled (data/devcorpus), read the way a citizen asks: a
+regulation's articles and items are its text, everyday words find the documents' words, the words of
+the asking weigh nothing, and a comparison or a question in parts is answered from each document or
+part. The questions here are written for these tests, not taken from any eval set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+
+from rag.answer.evidence import Weights, figures, passages, sentences
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.api import PlanQA
+from rag.query.reader import Want
+from rag.records import Answer
+
+DOCS = Path(__file__).resolve().parent.parent / "data" / "devcorpus" / "docs"
+FILES = [
+    "zhengzhou-dog-tiaoli-2021.md",
+    "qingdao-dog-tiaoli-2016.md",
+    "local-chronicles-tiaoli-2006.txt",
+    "gov-website-intensive-fangan-2018.pdf",
+]
+ZHENGZHOU = "郑州市城市养犬管理条例"
+QINGDAO = "青岛市养犬管理条例"
+CHRONICLES = "地方志工作条例"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
+    """A real index (Chroma, embeddings) of four documents that are not bundled."""
+    home = tmp_path_factory.mktemp("any-document")
+    planqa = PlanQA(make_settings(home), build=False)
+    report = planqa.ingest([DOCS / name for name in FILES])
+    assert not report.failed, report.failed
+    return planqa
+
+
+def ask(library: PlanQA, question: str) -> Answer:
+    answer = library.ask(question)
+    assert answer.unsupported == [], answer.unsupported
+    return answer
+
+
+def sources(answer: Answer) -> list[tuple[str, str]]:
+    return [(c.article.doc_title, c.article.clause_ref) for c in answer.citations if not c.related_only]
+
+
+# -- a regulation's article is its text --------------------------------------------------------------
+def test_a_one_sentence_article_answers_with_its_words_not_its_number(library: PlanQA) -> None:
+    answer = ask(library, "地方志书一般隔多少年编修一次？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (CHRONICLES, "第十条")
+    assert answer.citations[0].quote.startswith("地方志书每20年左右编修一次。")
+    assert "第十条地方志书" not in answer.text
+
+
+def test_a_regulations_items_are_sentences_of_its_article_not_headings(library: PlanQA) -> None:
+    catalogue = library.index.catalogue()
+    article = next(a for a in catalogue.articles if a.doc_title == ZHENGZHOU and a.clause_ref == "第十条")
+    hits = library.search("郑州 居民申请养犬注册登记的条件", doc=ZHENGZHOU)
+    passage = next(p for p in passages(hits, catalogue, 10) if p.article.clause_ref == article.clause_ref)
+    texts = {s.text: s.is_heading for s in sentences(passage)}
+    assert texts["居民申请养犬注册登记应当符合下列条件："] is False
+    assert texts["（一）养犬人具有完全民事行为能力；"] is False
+    assert not any(text.startswith("第十条") for text in texts)
+
+
+# -- comparisons and questions in parts ---------------------------------------------------------------
+def test_a_comparison_naming_two_cities_answers_from_each_citys_document(library: PlanQA) -> None:
+    answer = ask(library, "郑州和青岛的养犬条例对每户能养几只犬分别是怎么规定的？")
+    assert not answer.refused, answer.text
+    cited = sources(answer)
+    assert (ZHENGZHOU, "第九条") in cited
+    assert (QINGDAO, "第五条") in cited
+    assert "每户居民只准饲养一只犬" in answer.text and "每户限养一只" in answer.text
+
+
+def test_a_date_question_finds_the_date_that_opens_the_sentence(library: PlanQA) -> None:
+    answer = ask(library, "政府网站集约化试点地区要在什么时候之前完成集约化工作？")
+    assert not answer.refused, answer.text
+    assert "2019年12月底前" in answer.citations[0].quote
+
+
+# -- the question's words -----------------------------------------------------------------------------
+def test_an_everyday_word_is_one_term_found_by_the_documents_word(library: PlanQA) -> None:
+    question = library.reader.read("郑州养狗要去哪里登记？")
+    weights = Weights(question, library.index.catalogue().keyword, 0.5)
+    assert ("养狗", ("养犬",)) in question.expansions
+    assert weights.alternatives["养狗"] == ("养犬",)
+    assert weights.coverage("养犬登记") == weights.coverage("养狗登记") > 0
+    assert weights.holds_key_term("养犬人应当办理登记")
+
+
+def test_the_words_of_the_asking_weigh_nothing(library: PlanQA) -> None:
+    weights = Weights(library.reader.read("什么时候完成集约化工作？"), library.index.catalogue().keyword, 0.5)
+    assert "时候" not in weights.terms
+    assert weights.heaviest in {"完成", "集约化"}
+    assert weights.coverage("试点地区完成政府网站集约化工作") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "wants_figure"),
+    [("重点检查事项的抽查比例有上限吗？", False), ("重点检查事项的抽查比例上限是多少？", True)],
+)
+def test_a_yes_no_question_needs_no_figure(library: PlanQA, question: str, wants_figure: bool) -> None:
+    assert (Want.NUMBER in library.reader.read(question).wants) is wants_figure
+
+
+def test_a_time_that_opens_a_sentence_belongs_to_the_clause_after_it(library: PlanQA) -> None:
+    keyword = library.index.catalogue().keyword
+    question = library.reader.read("什么时候完成集约化工作？")
+    weights = Weights(question, keyword, 0.5)
+    has_kind = ExtractiveAnswerer._has_asked_kind
+    assert has_kind(question, weights, "2019年12月底前，试点地区完成政府网站集约化工作。")
+    assert not has_kind(question, weights, "试点地区完成政府网站集约化工作，2019年12月底前启动总结评估。")
+
+
+# -- what a figure is ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("暂扣犬只，并可处以每只三千元罚款", ["三千"]),
+        ("用水量达到日供水能力百分之九十时", ["百分之九十"]),
+        ("违反本条例第九条规定的", []),
+        ("《法治政府建设实施纲要（2015—2020年）》要求完善规范性文件制定程序", []),
+        ("共建百万人口现代化城市", []),
+        ("两市中心城区直线距离仅28公里", ["28"]),
+    ],
+)
+def test_figures(text: str, expected: list[str]) -> None:
+    assert figures(text) == expected
