@@ -78,6 +78,15 @@ def test_a_comparison_naming_two_cities_answers_from_each_citys_document(library
     assert "每户居民只准饲养一只犬" in answer.text and "每户限养一只" in answer.text
 
 
+def test_a_comparison_naming_only_the_places_reads_each_places_document(library: PlanQA) -> None:
+    question = library.reader.read("郑州和青岛对死亡犬只的尸体处理分别有什么规定？")
+    assert set(question.doc_ids) == {"zhengzhou-dog-tiaoli-2021", "qingdao-dog-tiaoli-2016"}
+    answer = ask(library, "郑州和青岛对死亡犬只的尸体处理分别有什么规定？")
+    assert not answer.refused, answer.text
+    assert {title for title, _ in sources(answer)} == {ZHENGZHOU, QINGDAO}
+    assert "无害化处理场" in answer.text
+
+
 def test_a_date_question_finds_the_date_that_opens_the_sentence(library: PlanQA) -> None:
     answer = ask(library, "政府网站集约化试点地区要在什么时候之前完成集约化工作？")
     assert not answer.refused, answer.text

@@ -300,17 +300,18 @@ class ExtractiveAnswerer:
     def _per_document(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
         """A comparison: the best sentence of each named document."""
         catalogue = scope.catalogue
-        weights = self._weights(question, scope)
         titles = {doc_id: catalogue.documents_by_id[doc_id].title for doc_id in question.doc_ids}
         lines, answered = [], 0
         for doc_id in question.doc_ids:
             # "郑州和青岛的养犬条例": 青岛 names the other document, it is not asked of this one
             others = [title for other, title in titles.items() if other != doc_id]
             names = tuple(n for n in question.names if n in titles[doc_id] or not any(n in t for t in others))
-            evidence = passages(scope.search(question.query, (doc_id,)), catalogue, self.settings.evidence_articles)
+            other_places = [n for n in question.names if n not in names]
+            own = replace(question, names=names, content=_without(question.content, other_places))
+            evidence = passages(scope.search(own.query, (doc_id,)), catalogue, self.settings.evidence_articles)
             found = self._best_sentences(
-                replace(question, names=names),
-                weights,
+                own,
+                self._weights(own, scope),
                 evidence,
                 composer,
                 limit=self.settings.compare_sentences,
@@ -385,6 +386,13 @@ def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
         s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph
     ]
     return following[:1]
+
+
+def _without(text: str, words: list[str]) -> str:
+    """`text` with `words` blanked out."""
+    for word in words:
+        text = text.replace(word, " ")
+    return text
 
 
 def _key(sentence: Sentence) -> tuple[str, int, int]:

@@ -338,6 +338,20 @@ class DocumentNames:
         """The document's title ("" for an unknown id)."""
         return self._titles.get(doc_id, "")
 
+    def by_places(self, places: tuple[str, ...], topic: tuple[str, ...]) -> tuple[str, ...]:
+        """One document per place for "郑州和青岛的养犬登记分别…": the document whose title names
+        the place, or, when several do, the one whose title also holds a word of the `topic`; ()
+        unless every place gives exactly one document (a comparison is never guessed)."""
+        chosen: list[str] = []
+        for place in places:
+            fits = [d for d, found in self._places.items() if place in found]
+            if len(fits) > 1:
+                fits = [d for d in fits if any(word in self._titles[d] for word in topic)]
+            if len(fits) != 1:
+                return ()
+            chosen.append(fits[0])
+        return tuple(dict.fromkeys(chosen)) if len(set(chosen)) == len(places) else ()
+
     def strip_names(self, text: str) -> str:
         """`text` (normalised) with every phrase that names a document blanked out."""
         text = normalise(text)

@@ -204,7 +204,7 @@ class QuestionReader:
         search_text = _with_terms(mended.text, expansions)
         normalised = normalise(search_text)
         plain = normalise(mended.text)  # what was asked: intents are read from it, not from added terms
-        named = self.names.mentions(search_text)  # a name fitting two documents names both, not a comparison
+        named = self.names.mentions(mended.text)  # a name fitting two documents names both, not a comparison
         doc_ids = tuple(dict.fromkeys(d for m in named for d in m.doc_ids))
         wants: set[Want] = set()
         if _has(plain, intents.wants["list"]) or intents.list_pattern.search(plain):
@@ -219,9 +219,13 @@ class QuestionReader:
             wants.add(Want.LOCATE)
         if _has(plain, intents.wants["across_documents"]):
             wants.add(Want.LOCATE)
-            doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
+            if len({m.doc_ids for m in named if m.doc_ids}) < 2:
+                doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
         if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or _has(plain, intents.wants["compare"]):
             wants.add(Want.COMPARE)
+            if len(doc_ids) < 2 and len(mended.names) >= 2:  # "郑州和青岛的养犬登记分别…"
+                topic = tuple(t for t in tokenize(search_text) if len(t) >= 2 and t not in mended.names)
+                doc_ids = self.names.by_places(mended.names, topic) or doc_ids
         asked_fields = self._metadata_fields(plain, doc_ids)
         units: tuple[str, ...] = ()
         if Want.NUMBER in wants and (match := _ASKED_UNIT.search(plain)):
