@@ -18,7 +18,7 @@ from ingest.pipeline import doc_id_for
 from ingest.records import Article, Document
 from rag.answer.evidence import Weights, whole_article
 from rag.answer.extractive import ExtractiveAnswerer
-from rag.answer.lookups import clause_answer, metadata_answer
+from rag.answer.lookups import clause_answer, metadata_answer, missing_document_answer
 from rag.answer.scope import Scope
 from rag.answer.verify import unsupported_claims
 from rag.query.checks import check_question
@@ -201,8 +201,10 @@ class PlanQA:
         k = max(k or self.settings.retrieval.k, 1)
         hits = self.retriever.search(parsed.query, k, parsed.doc_ids or None)
         answer = self.settings.answer
-        lookup = metadata_answer(parsed, catalogue, answer) or clause_answer(
-            parsed, catalogue, Weights(parsed, catalogue.keyword, answer.nested_term_share), answer
+        lookup = (
+            missing_document_answer(parsed)
+            or metadata_answer(parsed, catalogue, answer)
+            or clause_answer(parsed, catalogue, Weights(parsed, catalogue.keyword, answer.nested_term_share), answer)
         )
         if lookup is None:
             return parsed, hits, None

@@ -306,8 +306,28 @@ class LLMSettings(_Group):
 class AppSettings(_Group):
     host: str = Field("127.0.0.1", description="Interface the app binds.")
     port: int = Field(7860, ge=1, le=65535)
-    password: SecretStr = Field(SecretStr(""), description="Unlocks upload and delete; none: local use only.")
-    max_upload_mb: float = Field(20, gt=0)
+    password: SecretStr = Field(
+        SecretStr(""),
+        description="Unlocks upload, delete and running the eval suite in the app; empty: they are off "
+        "(add documents with `python -m rag ingest`).",
+    )
+    max_upload_mb: float = Field(20, gt=0, description="Largest file the app takes (its upload route included).")
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description='Host names the app answers to (the Host header, against DNS rebinding), e.g. ["planqa.example.org"]; '
+        "empty: loopback names and the bound address; * : any (a reverse proxy checks Host).",
+    )
+    password_attempts: int = Field(
+        5, ge=1, description="Wrong admin passwords one client may send per password_window_s; then it waits."
+    )
+    password_window_s: float = Field(300, gt=0, description="Window of password_attempts, in seconds.")
+    uploads_per_minute: int = Field(10, ge=1, description="Files one client may send to the upload route per minute.")
+    upload_ttl_s: float = Field(
+        600, gt=0, description="Seconds a file sent to the upload route waits to be indexed before it is deleted."
+    )
+    pending_uploads_mb: float = Field(
+        200, gt=0, description="Most MB of sent files waiting to be indexed, all clients together; then the route says 503."
+    )
 
 
 class Settings(BaseSettings):

@@ -93,6 +93,13 @@ def test_a_date_question_finds_the_date_that_opens_the_sentence(library: PlanQA)
     assert "2019年12月底前" in answer.citations[0].quote
 
 
+def test_a_document_of_another_place_is_refused_by_name_not_answered_from_this_one(library: PlanQA) -> None:
+    answer = library.ask("济南市养犬管理条例规定每户能养几只犬？")
+    assert answer.refused
+    assert "文件库中没有《济南市养犬管理条例》" in answer.text
+    assert not library.ask("青岛市养犬管理条例规定每户能养几只犬？").refused
+
+
 # -- the question's words -----------------------------------------------------------------------------
 def test_an_everyday_word_is_one_term_found_by_the_documents_word(library: PlanQA) -> None:
     question = library.reader.read("郑州养狗要去哪里登记？")

@@ -288,8 +288,14 @@ class ExtractiveAnswerer:
         ranked = [
             s for s in self.ranked(question, weights, evidence) if any(q in s.sentence.text for q in question.quoted)
         ]
-        if not ranked:  # the quoted phrase itself is the evidence: where it occurs is the answer
+        if not ranked:
             return None
+        titles = {p.article.doc_title for p in evidence}
+        if all(any(q in title for title in titles) for q in question.quoted):
+            # "“无废城市”试点名单": the phrase names the document, so its occurrences answer nothing
+            if not self._answerable(ranked, weights, evidence):
+                return None
+        # otherwise the quoted phrase itself is the evidence: where it occurs is the answer
         lines = []
         for scored in ranked[: self.settings.max_sentences]:
             sentence = scored.sentence

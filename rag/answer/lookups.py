@@ -26,6 +26,15 @@ def _passage(article: Article, catalogue: Catalogue, via: Via) -> Passage:
     return Passage(first, text, Hit(first, 1.0, via=via), text)
 
 
+def missing_document_answer(question: Question) -> tuple[Draft, list[Hit]] | None:
+    """A question about a document the library does not hold ("江苏省电动自行车管理条例…" beside
+    浙江's): refused, naming it, rather than answered from a document of another place."""
+    if question.doc_ids or not question.elsewhere:
+        return None
+    missing = "、".join(f"《{name}》" for name in question.elsewhere)
+    return Draft(f"{REFUSAL}（文件库中没有{missing}。）", [], True), []
+
+
 def clause_answer(
     question: Question, catalogue: Catalogue, weights: Weights, settings: AnswerSettings
 ) -> tuple[Draft, list[Hit]] | None:

@@ -217,19 +217,7 @@ class DocumentNames:
     def mentions(self, question: str) -> list[Mention]:
         """The phrases of the question that name documents, in order, without overlaps."""
         text = normalise(question)
-        found: list[tuple[int, int, frozenset[str], str]] = []
-        kinds = name_rules().kinds
-        for name, _ in self._candidates(text, exact=False):
-            fits = self._fits[name]
-            starts = _occurrences(text, name)
-            if not starts and len(name) >= self._min_fuzzy and len(fits) == 1:
-                starts = _homophone_occurrences(text, name)
-            for start in starts:
-                kept = frozenset(d for d in fits if not self._other_place(text, start, d))
-                if kept:
-                    end = self._tail(text, start + len(name), kept)
-                    kind = next((k for k in kinds if text.endswith(k, start, end)), "")
-                    found.append((start, end, kept, kind))
+        found, _ = self._named(text)
         found += self._kind_phrases(text)
         found.sort(key=lambda f: (f[0] - f[1], f[0]))  # longest first
         taken = [False] * len(text)
@@ -242,6 +230,38 @@ class DocumentNames:
             if len(doc_ids) <= self._max_named:
                 chosen.append(Mention(start, end, tuple(doc_ids), kind))
         return sorted(chosen, key=lambda m: m.start)
+
+    def named_elsewhere(self, question: str) -> list[str]:
+        """Document names the question gives with another place ("江苏省电动自行车管理条例" when only
+        浙江's is indexed): a document the library does not hold, never to be answered from another."""
+        text = normalise(question)
+        found, elsewhere = self._named(text)
+        taken = [(start, end) for start, end, _, _ in found]
+        return [
+            text[start:end] for start, end in elsewhere if not any(s <= start < e or start <= s < end for s, e in taken)
+        ]
+
+    def _named(self, text: str) -> tuple[list[tuple[int, int, frozenset[str], str]], list[tuple[int, int]]]:
+        """(phrases naming documents, with their documents and kind word; spans of names that fit
+        documents only of other places, the place included)."""
+        found: list[tuple[int, int, frozenset[str], str]] = []
+        elsewhere: list[tuple[int, int]] = []
+        kinds = name_rules().kinds
+        for name, _ in self._candidates(text, exact=False):
+            fits = self._fits[name]
+            starts = _occurrences(text, name)
+            if not starts and len(name) >= self._min_fuzzy and len(fits) == 1:
+                starts = _homophone_occurrences(text, name)
+            for start in starts:
+                kept = frozenset(d for d in fits if not self._other_place(text, start, d))
+                end = self._tail(text, start + len(name), kept or frozenset(fits))
+                if kept:
+                    kind = next((k for k in kinds if text.endswith(k, start, end)), "")
+                    found.append((start, end, kept, kind))
+                elif any(text.endswith(k, start, end) for k in kinds):
+                    place = re.search(r"[\u4e00-\u9fff]{2,3}?(?:自治区|省|市)$", text[max(start - 5, 0) : start])
+                    elsewhere.append((start - (len(place[0]) if place else 0), end))
+        return found, elsewhere
 
     def _kind_phrases(self, text: str) -> list[tuple[int, int, frozenset[str], str]]:
         """Phrases ending in a kind word whose characters occur in order in a title ending there:

@@ -138,6 +138,7 @@ class Question:
     unknown: tuple[str, ...] = ()  # nouns no plan uses: nothing can answer about them
     parts: tuple[str, ...] = ()  # sub-questions of a question that asks several things
     quoted: tuple[str, ...] = ()  # phrases in quotation marks: looked for exactly
+    elsewhere: tuple[str, ...] = ()  # document names given with a place no such document has
     foreign: float = 0.0  # share of its nouns and verbs that no plan uses ("忽略…指令…提示词": most)
 
 
@@ -248,6 +249,7 @@ class QuestionReader:
             unknown=mended.unknown,
             parts=_parts(mended.text),
             quoted=tuple(dict.fromkeys(_QUOTED.findall(text))),
+            elsewhere=tuple(self.names.named_elsewhere(mended.text)),
             foreign=mended.foreign,
         )
 

@@ -4,20 +4,29 @@ Chroma is the single source of truth: the article collection holds every chunk (
 vector); the document collection holds each cleaned document with its metadata and content hash
 (its vector is a placeholder). Local folder by default; a Chroma server when `store.chroma_url` is
 set. A version number in the document collection's metadata tells readers to reload.
+
+A local Chroma client keeps the vectors it has loaded and never sees the ones another process wrote
+after that (its `get` and filtered `query` then fail with "Error finding id", tests/test_second_writer.py):
+a reader that must see another process's write opens a store of its own (`ArticleStore.open`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from itertools import count
 from typing import cast
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.client import Client
 from chromadb.api.types import QueryResult, Where
 from chromadb.errors import ChromaError
 
@@ -29,6 +38,9 @@ _BATCH = 1000  # Chroma limits the records of one call
 # Records per `get` when a whole collection is read: Chroma 1.5 binds one SQLite variable per record
 # it returns, and SQLite allows 32,766; 5000 keeps each call well under that at no cost in speed.
 READ_PAGE = 5000
+log = logging.getLogger(__name__)
+_open_paths: set[str] = set()  # the spellings of local store folders this process has a client open on
+_open_paths_lock = threading.Lock()
 
 
 def _similarities(found: QueryResult) -> list[tuple[str, float]]:
@@ -37,8 +49,9 @@ def _similarities(found: QueryResult) -> list[tuple[str, float]]:
     return [(chunk_id, 1.0 - distance) for chunk_id, distance in zip(found["ids"][0], distances[0])]
 
 
-def make_client(settings: Settings) -> ClientAPI:
-    """A Chroma client: HTTP when a server URL is configured, else the folder under PLANQA_HOME."""
+def make_client(settings: Settings, path: str = "") -> ClientAPI:
+    """A Chroma client: HTTP when a server URL is configured, else the folder under PLANQA_HOME (or
+    `path`, another spelling of it: Chroma shares one client among all those of one spelling)."""
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     if settings.store.chroma_url:
         url = urlparse(settings.store.chroma_url)
@@ -49,7 +62,33 @@ def make_client(settings: Settings) -> ClientAPI:
             settings=chroma_settings,
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    return chromadb.PersistentClient(path=path or str(settings.chroma_dir), settings=chroma_settings)
+
+
+def _own_client(settings: Settings) -> tuple[ClientAPI, Callable[[], None]]:
+    """A client no other part of this process shares, and the function that closes it. Chroma keeps one
+    client per folder path and process; "DIR/.", "DIR/./." … name the same folder, so each open store
+    takes the first spelling not open (a freshly opened local client loads the vectors as they are now)."""
+    if settings.store.chroma_url:
+        client = make_client(settings)
+        return client, cast(Client, client).close
+    with _open_paths_lock:
+        path = next(p for p in (str(settings.chroma_dir) + "/." * n for n in count(1)) if p not in _open_paths)
+        _open_paths.add(path)
+    try:
+        client = make_client(settings, path)
+    except BaseException:
+        _open_paths.discard(path)
+        raise
+
+    def close() -> None:
+        try:
+            cast(Client, client).close()
+        finally:
+            with _open_paths_lock:
+                _open_paths.discard(path)
+
+    return client, close
 
 
 class ArticleStore:
@@ -60,7 +99,26 @@ class ArticleStore:
     def __init__(self, client: ClientAPI, name: str) -> None:
         self._client = client
         self.name = name
+        self._closer: weakref.finalize | None = None
         self._open()
+
+    @classmethod
+    def open(cls, settings: Settings) -> ArticleStore:
+        """The store of these settings on a client of its own, closed by `close()` (or when the store
+        is garbage): what a process opens to see the store as it is now, whoever wrote it."""
+        client, close = _own_client(settings)
+        try:
+            store = cls(client, settings.collection_name)
+        except BaseException:
+            close()
+            raise
+        store._closer = weakref.finalize(store, close)
+        return store
+
+    def close(self) -> None:
+        """Release the client of a store from `open` (nothing for one made from a given client)."""
+        if self._closer is not None:
+            self._closer()
 
     def _open(self) -> None:
         self._articles = self._client.get_or_create_collection(
@@ -85,6 +143,14 @@ class ArticleStore:
         found = self._documents.get(ids=[doc_id], include=["metadatas"])
         metadatas = found["metadatas"]
         return str(metadatas[0]["sha256"]) if found["ids"] and metadatas else None
+
+    def document_names(self) -> dict[str, tuple[str, str]]:
+        """doc_id → (file, title) of every indexed document (read from the metadata alone)."""
+        found = self._read_all(self._documents, ["metadatas"])
+        return {
+            doc_id: (str(json.loads(metadata["document"])["doc_file"]), str(metadata["title"]))
+            for doc_id, metadata in zip(found["ids"], found["metadatas"])
+        }
 
     def documents(self) -> list[Document]:
         """Every indexed document, in title order."""
@@ -138,9 +204,14 @@ class ArticleStore:
                     return _similarities(found)
                 except ChromaError:  # "Error finding id": the catalogue is older than the store
                     pass
-        found = self._articles.query(
-            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
-        )
+        try:
+            found = self._articles.query(
+                query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
+            )
+        except ChromaError as error:  # another process wrote since this client loaded its vectors: until
+            # the reader reloads (seconds), this answer ranks by keywords alone rather than failing
+            log.warning("dense search skipped: %s", error)
+            return []
         return _similarities(found)
 
     def _read_all(self, collection, include: list[str]) -> dict[str, list]:

@@ -8,6 +8,11 @@ committed by an atomic rename, applies it to the store and removes it. Whoever h
 next finds any batch left behind: a committed one is applied again (every step is idempotent:
 replacing a document deletes its old chunks first), an uncommitted one is thrown away. The store
 ends exactly as before the batch or exactly as after it.
+
+A file from outside the data folders (an upload, a CLI path) is copied into the batch under the name
+it will be kept under (`kept_name`) and read from there, so its copy in `uploads/` appears only when
+the batch is applied: a writer killed before the commit leaves no original that is in neither the index
+nor the document list (issue 14, item 9).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -27,6 +34,25 @@ from ingest.records import Article, Document
 from rag.store.chroma import ArticleStore
 
 COMMITTED = "COMMITTED"  # marker file: its presence means the batch must be applied
+INCOMING = "incoming"  # folder of the batch: originals from outside, under the names they will be kept under
+MAX_NAME_BYTES = 180  # of a kept original's name: under every file system's 255 (CJK takes 3 bytes a character)
+MAX_SUFFIX_CHARS = 10
+_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
+
+
+def kept_name(name: str) -> str:
+    """The name an original is kept under in uploads/: its last path part (after / or \\), without
+    control characters or characters Windows forbids, not hidden (no leading dot), and short enough for
+    any file system (`MAX_NAME_BYTES` of UTF-8). `..\\evil.txt` → `evil.txt`."""
+    name = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
+    name = _UNSAFE_NAME_CHARS.sub("_", name).rstrip(" .")  # Windows drops trailing dots and spaces
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = (dot + suffix)[:MAX_SUFFIX_CHARS]
+    budget = MAX_NAME_BYTES - len(suffix.encode())
+    stem = stem.strip(" ._").encode()[:budget].decode(errors="ignore").strip(" ._") or "upload"
+    return stem + suffix
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -96,6 +122,15 @@ class Journal:
         """Start an empty batch (whatever an earlier writer left must have been recovered first)."""
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
+
+    def stage_incoming(self, source: Path, name: str) -> Path:
+        """Copy a file from outside into the batch as `name` (a `kept_name`); it is read from there and
+        kept in uploads/ only if the batch is applied. Two files of one name in one batch: the later wins."""
+        folder = self.folder / INCOMING
+        folder.mkdir(exist_ok=True)
+        target = folder / name
+        shutil.copyfile(source, target)
+        return target
 
     def stage_reset(self) -> None:
         self._stage(StepKind.RESET, {"original": ""})
