@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -21,16 +22,33 @@ from rag.api import PlanQA, UnknownDocument
 from rag.query.checks import QuestionError
 from rag.records import Answer
 from rag.settings import Settings
+from rag.store.disk import StorageError, raising_storage_errors
 from rag.store.library import FileStatus, IngestReport, Library, WriterBusy
 
 err = Console(stderr=True)
-USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy, LLMError)
+USER_ERRORS = (QuestionError, UnknownDocument, IngestError, WriterBusy, LLMError, StorageError)
+
+
+def printable(text: str) -> str:
+    """`text` as it can be printed: a lone surrogate (a byte of a file name or argument that was not
+    UTF-8) is shown as `\\udcff` rather than stopping the output with an encoding error."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _fail(error: Exception) -> None:
     """One line on stderr; the message is printed as written (a "[/x]" in a --doc value is no markup)."""
-    err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-    sys.exit(2 if not isinstance(error, WriterBusy) else 1)
+    err.print(f"[red]error:[/red] {escape(printable(str(error)))}", soft_wrap=True)
+    sys.exit(1 if isinstance(error, (WriterBusy, StorageError)) else 2)
+
+
+@contextmanager
+def storage_errors_in_one_line(home: Path) -> Iterator[None]:
+    """A full disk or a read-only PLANQA_HOME ends the command with one line (rag/store/disk.py)."""
+    try:
+        with raising_storage_errors(home):
+            yield
+    except StorageError as error:
+        _fail(error)
 
 
 class ProgressBars:
@@ -70,9 +88,9 @@ def print_report(report: IngestReport, console: Console) -> None:
         table.add_column(column, justify="right" if column in ("articles", "tokens", "seconds") else "left")
     for row in report.files:
         table.add_row(
-            escape(row.file),
+            escape(printable(row.file)),
             str(row.status) if row.status != FileStatus.FAILED else "[red]skipped[/red]",
-            escape(row.title),
+            escape(printable(row.title)),
             str(row.articles or ""),
             str(row.tokens or ""),
             f"{row.seconds:.1f}",
@@ -91,7 +109,7 @@ def print_report(report: IngestReport, console: Console) -> None:
         skipped = f"{len(report.failed)} of {len(report.files)} files skipped"
         console.print(f"[red]{skipped}[/red] (not indexed):", soft_wrap=True)
     for row in report.failed:
-        console.print(f"[red]skipped[/red] {escape(row.error)}", highlight=False, soft_wrap=True)
+        console.print(f"[red]skipped[/red] {escape(printable(row.error))}", highlight=False, soft_wrap=True)
 
 
 def load_settings(home: Path | None = None) -> Settings:
@@ -123,12 +141,13 @@ def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
     """Index files or folders (default: the bundled plans and uploaded files). Unchanged files are
     left as they are; a changed file replaces all its old articles; a file that cannot be read is
     skipped with a line saying why and what to do (the exit status is then 1)."""
-    index = Library(settings)
-    targets = list(paths) or index.default_paths()
     try:
-        with _ingest_bars() as bar:
-            report = index.ingest(targets, reset=reset, progress=bar)
-    except WriterBusy as error:
+        with storage_errors_in_one_line(settings.home):
+            index = Library(settings)
+            targets = list(paths) or index.default_paths()
+            with _ingest_bars() as bar:
+                report = index.ingest(targets, reset=reset, progress=bar)
+    except (WriterBusy, StorageError) as error:
         _fail(error)
     print_report(report, Console())
     if report.failed:
@@ -136,14 +155,16 @@ def ingest(settings: Settings, paths: tuple[Path, ...], reset: bool) -> None:
 
 
 def open_planqa(settings: Settings) -> PlanQA:
-    """PlanQA for a command line (`ask`, the app's `python -m ui`): builds the index on first use, with a progress bar."""
-    index = Library(settings)
-    if index.is_empty():
-        err.print("No index yet: building it from the bundled plans (first run only)…")
-        with _ingest_bars() as bar:
-            report = index.ensure_built(progress=bar)
-        if report:
-            print_report(report, err)
+    """PlanQA for a command line (`ask`, the app's `python -m ui`): builds the index on first use, with
+    a progress bar. A full disk or a read-only PLANQA_HOME ends the process with one line."""
+    with storage_errors_in_one_line(settings.home):
+        index = Library(settings)
+        if index.is_empty():
+            err.print("No index yet: building it from the bundled plans (first run only)…")
+            with _ingest_bars() as bar:
+                report = index.ensure_built(progress=bar)
+            if report:
+                print_report(report, err)
     return PlanQA(settings, index=index, build=False)
 
 
@@ -160,7 +181,18 @@ def _print_answer(answer: Answer, console: Console) -> None:
 
 
 def _dump(answer: Answer) -> str:
-    return json.dumps(answer.to_json(), ensure_ascii=False)
+    return json_line(answer.to_json())
+
+
+def json_line(data: object) -> str:
+    """One JSON object on one line, Chinese as written; a lone surrogate (an input byte that was not
+    UTF-8, which no output encoding takes) written as `\\udcff`."""
+    line = json.dumps(data, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data)
+    return line
 
 
 @main.command()
@@ -195,7 +227,8 @@ def ask(
     planqa = open_planqa(settings)
     if question is not None:
         try:
-            answer = planqa.ask(question, k=k, doc=doc)
+            with storage_errors_in_one_line(settings.home):
+                answer = planqa.ask(question, k=k, doc=doc)
         except USER_ERRORS as error:
             _fail(error)
         if as_json:
@@ -204,12 +237,16 @@ def ask(
             _print_answer(answer, Console())
         return
     if jsonl is not None:
-        _ask_file(planqa, jsonl, out, k, doc)
+        with storage_errors_in_one_line(settings.home):
+            _ask_file(planqa, jsonl, out, k, doc)
 
 
 def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc: str | None) -> None:
     """One JSON answer per input line; a bad line gets an {"id", "error"} object, not an abort."""
-    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as error:
+        _fail(ValueError(f"{source.name} is not UTF-8 text (byte {error.start}); save it as UTF-8 and try again"))
     sink = open(out, "w", encoding="utf-8") if out else sys.stdout
     failures = 0
     try:
@@ -223,18 +260,12 @@ def _ask_file(planqa: PlanQA, source: Path, out: Path | None, k: int | None, doc
                 except (json.JSONDecodeError, AttributeError) as error:
                     failures += 1
                     sink.write(
-                        json.dumps(
-                            {"id": number, "error": f"line {number} is not a JSON object: {error}"}, ensure_ascii=False
-                        )
-                        + "\n"
+                        json_line({"id": number, "error": f"line {number} is not a JSON object: {error}"}) + "\n"
                     )
                 except USER_ERRORS as error:
                     failures += 1
                     sink.write(
-                        json.dumps(
-                            {"id": item.get("id", number), "question": item.get("question"), "error": str(error)},
-                            ensure_ascii=False,
-                        )
+                        json_line({"id": item.get("id", number), "question": item.get("question"), "error": str(error)})
                         + "\n"
                     )
                 sink.flush()

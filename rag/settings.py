@@ -31,9 +31,19 @@ class IngestSettings(_Group):
         800, ge=50, description="cl100k tokens per chunk; 800 keeps a part under e5-small's 512-token window."
     )
     max_file_mb: float = Field(20, gt=0, description="Largest file accepted.")
-    max_chars: int = Field(2_000_000, gt=0, description="Most characters of text one file may hold.")
+    max_chars: int = Field(2_000_000, gt=0, description="Most characters of text one file (one document) may hold.")
     max_pages: int = Field(500, gt=0, description="Most PDF pages one file may have.")
-    parse_timeout_s: float = Field(60, gt=0, description="Time allowed to parse one PDF or DOCX.")
+    max_articles: int = Field(
+        2000,
+        gt=0,
+        description="Most articles (with the parts of long ones) one file may be cut into; the longest law, "
+        "the 民法典, has 1,260 (set by hand).",
+    )
+    parse_timeout_s: float = Field(
+        60,
+        gt=0,
+        description="Time allowed to read, clean and cut one file, of any type (the write lock is held no longer).",
+    )
     extensions: tuple[str, ...] = Field(SUPPORTED_SUFFIXES, description="File types accepted.")
     batch_size: int = Field(16, ge=1, description="Passages embedded per batch.")
 
@@ -43,6 +53,7 @@ class IngestSettings(_Group):
             max_bytes=int(self.max_file_mb * 1024 * 1024),
             max_chars=self.max_chars,
             max_pages=self.max_pages,
+            max_articles=self.max_articles,
             timeout_s=self.parse_timeout_s,
         )
 
@@ -326,7 +337,9 @@ class AppSettings(_Group):
         600, gt=0, description="Seconds a file sent to the upload route waits to be indexed before it is deleted."
     )
     pending_uploads_mb: float = Field(
-        200, gt=0, description="Most MB of sent files waiting to be indexed, all clients together; then the route says 503."
+        200,
+        gt=0,
+        description="Most MB of sent files waiting to be indexed, all clients together; then the route says 503.",
     )
 
 

@@ -68,6 +68,21 @@ def test_a_regulations_items_are_sentences_of_its_article_not_headings(library: 
     assert not any(text.startswith("第十条") for text in texts)
 
 
+def test_a_fine_in_the_clause_after_the_semicolon_is_quoted_with_its_offence(library: PlanQA) -> None:
+    answer = ask(library, "青岛的养犬人没给犬只接种狂犬病疫苗又拒不改正的，罚多少？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (QINGDAO, "第二十一条")
+    assert "拒不改正的，处二百元以上一千元以下罚款。" in answer.text
+
+
+def test_a_sentence_introducing_items_is_answered_with_them(library: PlanQA) -> None:
+    answer = ask(library, "在郑州，居民申请养犬注册登记要具备什么条件？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (ZHENGZHOU, "第十条")
+    assert "共5项" in answer.text
+    assert "（五）法律、法规规定的其他条件。" in answer.text
+
+
 # -- comparisons and questions in parts ---------------------------------------------------------------
 def test_a_comparison_naming_two_cities_answers_from_each_citys_document(library: PlanQA) -> None:
     answer = ask(library, "郑州和青岛的养犬条例对每户能养几只犬分别是怎么规定的？")
@@ -98,6 +113,8 @@ def test_a_document_of_another_place_is_refused_by_name_not_answered_from_this_o
     assert answer.refused
     assert "文件库中没有《济南市养犬管理条例》" in answer.text
     assert not library.ask("青岛市养犬管理条例规定每户能养几只犬？").refused
+    answer = library.ask("天津市养犬管理规定对犬只登记怎么要求？")  # no document of 天津 at all
+    assert answer.refused and "文件库中没有《天津市养犬管理规定》" in answer.text
 
 
 # -- the question's words -----------------------------------------------------------------------------
@@ -115,6 +132,11 @@ def test_the_words_of_the_asking_weigh_nothing(library: PlanQA) -> None:
     assert "时候" not in weights.terms
     assert weights.heaviest in {"完成", "集约化"}
     assert weights.coverage("试点地区完成政府网站集约化工作") == 1.0
+
+
+def test_the_key_term_is_a_whole_word_of_the_question_never_a_piece(library: PlanQA) -> None:
+    weights = Weights(library.reader.read("洗车店必须用循环水吗？"), library.index.catalogue().keyword, 0.5)
+    assert weights.heaviest != "环水"
 
 
 @pytest.mark.parametrize(

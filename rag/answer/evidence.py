@@ -12,7 +12,7 @@ from ingest.split import sentence_spans
 from ingest.text import han_bigrams
 from rag.query.reader import Question, default_intents, synonyms
 from rag.records import Hit
-from rag.search.keyword import PARTICLES, KeywordSearch, stopwords, tokenize
+from rag.search.keyword import PARTICLES, KeywordSearch, jieba_module, stopwords, tokenize
 from rag.store.catalogue import Catalogue, index_text
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
@@ -162,6 +162,10 @@ class Weights:
         for word in unknown:
             for gram in han_bigrams(word):
                 self.bigrams.setdefault(gram, known)
+        # the question's whole words (jieba's precise cut): a search-mode piece ("环水" of 循环水) is
+        # never its key term
+        self._words = set(jieba_module().lcut(question.content)) | set(self.alternatives) | set(question.quoted)
+        self._words |= set(unknown)
         self._word_total = sum(self.terms.values())
         self._bigram_total = sum(self.bigrams.values())
 
@@ -172,6 +176,7 @@ class Weights:
             t: w
             for t, w in self.terms.items()
             if len(t) >= 2  # a lone character ("总" of 总投资) says little on its own
+            and t in self._words
             and not (t.endswith("年") and t[:-1].isdigit())
             and not any(u in t or t in u for u in self.units)
         }

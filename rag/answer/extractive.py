@@ -42,6 +42,7 @@ class Scored:
     score: float
     sentence: Sentence
     asked_kind: bool = True  # holds the figure/date a figure/date question asks for
+    then: Sentence | None = None  # the sentence after it that holds that figure ("…责令改正；拒不改正的，处…罚款")
 
 
 class ExtractiveAnswerer:
@@ -108,7 +109,8 @@ class ExtractiveAnswerer:
             if any(name not in passage.context for name in question.names):
                 continue
             article_coverage = weights.coverage(passage.context)
-            for sentence in sentences(passage):
+            body = sentences(passage)
+            for at, sentence in enumerate(body):
                 text = sentence.text
                 if sentence.is_heading or (ATTRIBUTION.match(text) and not asks_attribution):
                     continue
@@ -123,11 +125,15 @@ class ExtractiveAnswerer:
                     + settings.retrieval_weight * passage.hit.score
                 )
                 asked_kind = self._has_asked_kind(question, weights, text)
+                then = _clause_after(body, at)
+                if asked_kind or then is None or not self._has_asked_kind(question, weights, then.text):
+                    then = None
+                asked_kind = asked_kind or then is not None
                 if not asked_kind:
                     score *= settings.missing_kind_penalty
                 if coverage < settings.min_sentence_coverage:
                     score *= settings.missing_kind_penalty
-                scored.append(Scored(score, sentence, asked_kind))
+                scored.append(Scored(score, sentence, asked_kind, then))
         return sorted(scored, key=lambda s: -s.score)
 
     @staticmethod
@@ -187,7 +193,15 @@ class ExtractiveAnswerer:
         if not self._answerable(ranked, weights, evidence, insist_on_key_term):
             return None
         best = ranked[0].sentence
-        chosen = [best] + _continuation(best, self.settings.lead_max_chars)
+        if best.text.endswith(("：", ":")):  # "应当具备下列条件：" is answered by the items it introduces
+            following = [
+                span
+                for span in items(best.passage, self.settings.lead_max_chars, self.settings.item_max_chars)
+                if span[0] >= best.end
+            ]
+            if len(following) >= self.settings.min_list_items:
+                return [_list_line(best.passage, following[: self.settings.max_list_items], composer)]
+        chosen = [best] + ([ranked[0].then] if ranked[0].then else _continuation(best, self.settings.lead_max_chars))
         figure = bool(question.wants & {"number", "date"})
         most = self.settings.figure_sentences if figure else self.settings.max_sentences
         for other in ranked[1:]:
@@ -392,6 +406,16 @@ def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
         s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph
     ]
     return following[:1]
+
+
+def _clause_after(body: list[Sentence], at: int) -> Sentence | None:
+    """The sentence after `body[at]` in its paragraph when `body[at]` ends with a semicolon: the
+    rest of the same provision ("…责令改正；拒不改正的，处一万元罚款。")."""
+    sentence = body[at]
+    if not sentence.text.endswith(("；", ";")) or at + 1 >= len(body):
+        return None
+    after = body[at + 1]
+    return after if after.paragraph == sentence.paragraph else None
 
 
 def _without(text: str, words: list[str]) -> str:

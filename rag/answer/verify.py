@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.text import MARKER, char_bigrams
@@ -27,6 +28,10 @@ _LABEL = re.compile(r"^(?:根据|据|见)?《[^》]{1,80}》[^：:\n]{0,60}[：:
 _CLAIM_END = re.compile(r"(?<=[。！？；!?;])(?!\[)|(?<=\])(?![\[\d])")
 _IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Characters before a `[n]` or a claim end (and one after it) that are looked for in the cited texts:
+# found there, the bracket or stop is the document's own text inside a verbatim quote ("第[2]项",
+# "[注1]", "[见附图](…)", "&amp;"), not the answer's marker or the end of its claim.
+_CONTEXT = 2
 
 
 @dataclass(frozen=True)
@@ -35,20 +40,30 @@ class Claim:
     markers: tuple[int, ...]
 
 
-def claims(answer: str) -> list[Claim]:
-    """The claims of an answer, in order."""
+def claims(answer: str, sources: Sequence[str] = ()) -> list[Claim]:
+    """The claims of an answer, in order. With `sources` (the cited texts), a `[n]` or a stop inside a
+    span copied from one of them is part of the quoted text, not a marker or a claim's end."""
     found = []
     for line in answer.split("\n"):
         line = line.strip()
         if not line or line.endswith(("：", ":")):
             continue  # a connector ("…，依次为：") or a heading over list items
         line = _LABEL.sub("", line)
-        for piece in _CLAIM_END.split(line):
-            markers = tuple(int(n) for n in MARKER.findall(piece))
-            text = MARKER.sub("", piece).strip()
+        ends = [m.start() for m in _CLAIM_END.finditer(line) if not _copied(line, m.start(), m.start(), sources)]
+        markers = [m for m in MARKER.finditer(line) if not _copied(line, m.start(), m.end(), sources)]
+        for start, end in zip([0, *ends], [*ends, len(line)]):
+            own = [m for m in markers if start <= m.start() < end]
+            cuts = [start, *(i for m in own for i in m.span()), end]
+            text = "".join(line[a:b] for a, b in zip(cuts[::2], cuts[1::2])).strip()
             if _IGNORED.sub("", text):
-                found.append(Claim(text, markers))
+                found.append(Claim(text, tuple(int(m.group(1)) for m in own)))
     return found
+
+
+def _copied(line: str, start: int, end: int, sources: Sequence[str]) -> bool:
+    """Whether `line[start:end]`, with `_CONTEXT` characters before it and one after, is in a source."""
+    window = line[max(0, start - _CONTEXT) : end + 1]
+    return len(window) > end - start and any(window in source for source in sources)
 
 
 def support(claim: str, sources: list[str]) -> float:
@@ -70,7 +85,7 @@ def unsupported_claims(answer: str, citations: list[Citation], threshold: float)
     """Claims with no valid marker, or whose cited articles do not hold them."""
     by_number = {c.n: c for c in citations if not c.related_only}
     bad = []
-    for claim in claims(answer):
+    for claim in claims(answer, [c.text for c in by_number.values()]):
         if not claim.markers or any(n not in by_number for n in claim.markers):
             bad.append(claim.text)
             continue

@@ -37,13 +37,19 @@ COMMITTED = "COMMITTED"  # marker file: its presence means the batch must be app
 INCOMING = "incoming"  # folder of the batch: originals from outside, under the names they will be kept under
 MAX_NAME_BYTES = 180  # of a kept original's name: under every file system's 255 (CJK takes 3 bytes a character)
 MAX_SUFFIX_CHARS = 10
-_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
+# Lone surrogates stand for the bytes of a name that were not UTF-8 (`\udcff` for b"\xff").
+_UNSAFE_NAME_CHARS = re.compile(
+    r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]+'
+)
+# Names Windows keeps for devices, whatever follows their first dot: "CON.txt" and "nul.md" open a device there.
+_DEVICE_NAME = re.compile(r"(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)", re.IGNORECASE)
 
 
 def kept_name(name: str) -> str:
     """The name an original is kept under in uploads/: its last path part (after / or \\), without
     control characters or characters Windows forbids, not hidden (no leading dot), and short enough for
-    any file system (`MAX_NAME_BYTES` of UTF-8). `..\\evil.txt` → `evil.txt`."""
+    any file system (`MAX_NAME_BYTES` of UTF-8), never a Windows device. `..\\evil.txt` → `evil.txt`,
+    `CON.txt` → `_CON.txt`."""
     name = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
     name = _UNSAFE_NAME_CHARS.sub("_", name).rstrip(" .")  # Windows drops trailing dots and spaces
     stem, dot, suffix = name.rpartition(".")
@@ -52,6 +58,8 @@ def kept_name(name: str) -> str:
     suffix = (dot + suffix)[:MAX_SUFFIX_CHARS]
     budget = MAX_NAME_BYTES - len(suffix.encode())
     stem = stem.strip(" ._").encode()[:budget].decode(errors="ignore").strip(" ._") or "upload"
+    if _DEVICE_NAME.fullmatch(stem.partition(".")[0].rstrip(" ")):
+        stem = "_" + stem.encode()[: budget - 1].decode(errors="ignore")
     return stem + suffix
 
 

@@ -43,6 +43,7 @@ from rag.search.keyword import KeywordSearch
 from rag.settings import Settings
 from rag.store.catalogue import Catalogue, index_text
 from rag.store.chroma import ArticleStore
+from rag.store.disk import raising_storage_errors
 from rag.store.journal import Journal, kept_name
 from rag.store.locks import ReadWriteLock
 from rag.store.lookalikes import Named, NameRegister
@@ -114,7 +115,8 @@ class Library:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._rules = CleaningRules.load(settings.ingest.rules_file)
-        self.store = ArticleStore.open(settings)
+        with raising_storage_errors(settings.home):  # Chroma writes on opening: a full disk, a read-only home
+            self.store = ArticleStore.open(settings)
         # The store version this client has seen whole (None: not known); another version means
         # another process wrote, and the client must be opened afresh to see it.
         self._fresh_at: int | None = None if self.journal.pending() else self.store.version()
@@ -287,9 +289,10 @@ class Library:
     def _writing(self) -> Iterator[None]:
         """Hold PLANQA_HOME's write lock (`WriterBusy` when another process has it) and this process's
         loading lock, with a client that has seen every earlier write; finish a batch a killed writer left."""
-        lock = self._locked()
+        with raising_storage_errors(self.settings.home):  # a full disk, a read-only home: one line
+            lock = self._locked()
         try:
-            with self._loading:
+            with self._loading, raising_storage_errors(self.settings.home):
                 self._catch_up()
                 self._recover()
                 yield
@@ -327,7 +330,7 @@ class Library:
                 self.journal.stage_reset()
             indexed = {} if reset else self.store.document_names()
             names = NameRegister(
-                (Named(doc_id, file, title) for doc_id, (file, title) in indexed.items()), self._bundled_ids()
+                (Named(doc_id, file, title) for doc_id, (file, title) in indexed.items()), self._bundled()
             )
             files = collect_files(paths, self.settings.ingest.extensions)
             for number, path in enumerate(files, start=1):
@@ -349,11 +352,11 @@ class Library:
             bundled = path.resolve().is_relative_to(self.settings.plans_dir.resolve())
             readable = self.journal.stage_incoming(path, kept_name(path.name)) if keep else path
             doc_id = doc_id_for(readable)
-            names.check_file(doc_id, readable.name, bundled)
             digest = hashlib.sha256(readable.read_bytes()).hexdigest()
             previous = None if reset else self.store.document_hash(doc_id)
             if previous == digest:
                 return FileResult(path.name, FileStatus.UNCHANGED, seconds=time.perf_counter() - started)
+            names.check_file(doc_id, readable.name, bundled)  # before it is read: a copy is refused unparsed
             document, articles = parse_file(
                 readable, self._rules, self.settings.ingest.max_chunk_tokens, self.settings.ingest.limits
             )
@@ -361,7 +364,7 @@ class Library:
             names.check_title(named, bundled)
             vectors = self._embed(articles, progress)
             self.journal.stage_replace(document, articles, vectors, original=readable if keep else None)
-            names.add(named)
+            names.add(named, bundled)
         except IngestError as error:
             return FileResult(path.name, FileStatus.FAILED, error=str(error), seconds=time.perf_counter() - started)
         return FileResult(
@@ -391,11 +394,11 @@ class Library:
         homes = (self.settings.plans_dir.resolve(), self.settings.uploads_dir.resolve())
         return not any(resolved.is_relative_to(home) for home in homes)
 
-    def _bundled_ids(self) -> set[str]:
-        """Ids of the bundled plans' files (a file from elsewhere may not take one)."""
+    def _bundled(self) -> dict[str, str]:
+        """doc_id → file name of the bundled plans (a file from elsewhere may not take one of their ids)."""
         plans = self.settings.plans_dir
-        suffixes = {e.lower() for e in self.settings.ingest.extensions}
-        return {doc_id_for(p) for p in plans.iterdir() if p.suffix.lower() in suffixes} if plans.is_dir() else set()
+        files = collect_files([plans], self.settings.ingest.extensions) if plans.is_dir() else []
+        return {doc_id_for(p): p.name for p in files}
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document, its chunks, and its uploaded original (bundled plans stay on disk)."""

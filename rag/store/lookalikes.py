@@ -46,46 +46,52 @@ class Named:
 
 
 class NameRegister:
-    """The names taken in an index (and by the files staged so far in one write): a new document may not
-    take a name or title that looks like another document's, nor the id of a bundled plan."""
+    """The names taken in an index, and by the files staged so far in one write. A new document may not
+    take the file name of another (as its skeleton), the title of one indexed before this write or of a
+    bundled plan, nor the id of a bundled plan. Two new documents of one title in one write (a DOCX and
+    a text copy of one plan) are both kept: what impersonates is a look-alike of what readers already
+    cite, or of a bundled plan, which a rebuild stages before the uploads."""
 
-    def __init__(self, documents: Iterable[Named], bundled: Iterable[str]) -> None:
-        self._documents = {d.doc_id: d for d in documents}
-        self._bundled = set(bundled)  # ids of the files in the bundled plans' folder
+    def __init__(self, indexed: Iterable[Named], bundled: dict[str, str]) -> None:
+        self._titled = {d.doc_id: d for d in indexed}  # whose titles a new document may not take
+        self._named = dict(self._titled)  # whose file names a new document may not take
+        self._bundled = bundled  # doc_id → file name of the files in the bundled plans' folder
 
     def check_file(self, doc_id: str, doc_file: str, bundled: bool) -> None:
-        """Refuse a file whose name looks like another document's file name, or that would replace a
-        bundled plan (`bundled`: the file is one of them); `IngestError` on one line."""
+        """Refuse a file whose name looks like another document's, or that would replace a bundled plan
+        (`bundled`: the file is one of them, and passes); `IngestError` on one line."""
         if bundled:
             return
         if doc_id in self._bundled:
             raise IngestError(
-                f"{doc_file}: it would replace the bundled plan of the same name; "
+                f"{doc_file}: it would replace the bundled plan {self._bundled[doc_id]}; "
                 "give the file a name of its own (bundled plans are changed in their folder)",
                 "lookalike",
             )
         look = skeleton(Path(doc_file).stem)
-        for other in self._documents.values():
+        for other in self._named.values():
             if other.doc_id != doc_id and skeleton(Path(other.doc_file).stem) == look:
                 raise IngestError(
-                    f"{doc_file}: its name looks like {other.doc_file}, the file of the indexed 《{other.title}》 "
+                    f"{doc_file}: its name looks like {other.doc_file}, the file of 《{other.title}》 "
                     "(a look-alike copy?); give it a name of its own, or delete that document first to replace it",
                     "lookalike",
                 )
 
     def check_title(self, named: Named, bundled: bool) -> None:
-        """Refuse a document whose title looks like another document's title: it would be cited as that one."""
+        """Refuse a document whose title looks like that of another one readers cite: it would be cited as that one."""
         if bundled:
             return
         look = skeleton(named.title)
-        for other in self._documents.values():
+        for other in self._titled.values():
             if other.doc_id != named.doc_id and skeleton(other.title) == look:
                 raise IngestError(
-                    f"{named.doc_file}: its title 《{named.title}》 is that of the indexed {other.doc_file} "
+                    f"{named.doc_file}: its title 《{named.title}》 is that of {other.doc_file} "
                     "(a second or forged copy?); delete that document first to replace it",
                     "lookalike",
                 )
 
-    def add(self, named: Named) -> None:
-        """A document staged in this write takes its names."""
-        self._documents[named.doc_id] = named
+    def add(self, named: Named, bundled: bool) -> None:
+        """A document staged in this write takes its names (and its title, if it is a bundled plan)."""
+        self._named[named.doc_id] = named
+        if bundled:
+            self._titled[named.doc_id] = named
