@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.text import CN_NUMERAL_CHARS, chinese_number
 
@@ -42,7 +43,13 @@ ITEM_KINDS = ("section", "item", "subitem")  # numberings that sit inside a unit
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "附件2" / "附件：" alone on its line, or with the annex's title ("附件1 重庆市停车收费办法");
     # a list under a notice ("附件：1.…") is not one: a title never opens with a number.
-    ("annex", re.compile(rf"^附\s?件\s*([{_CN}\d]{{0,3}})\s*[:：]?\s*((?![\d.．、]|[{_CN}]、)[^。；;]{{0,60}})$")),
+    # (Bounded spaces: three `\s*` around optional parts would take cubic time on a long run of spaces.)
+    (
+        "annex",
+        re.compile(
+            rf"^附\s?件\s{{0,4}}([{_CN}\d]{{0,3}})\s{{0,4}}[:：]?\s{{0,4}}((?![\d.．、]|[{_CN}]、)[^。；;]{{0,60}})$"
+        ),
+    ),
     # "第一编 总则" (民法典), "第二篇 构建现代产业体系" (规划纲要).
     ("bian", re.compile(rf"^第([{_CN}\d]{{1,4}})[编篇]\s*(.*)$")),
     ("zhang", re.compile(rf"^第([{_CN}\d]{{1,4}})章\s*(.*)$")),
@@ -111,6 +118,7 @@ def article_marker_length(line: str) -> int:
     return match.start(2) if match else 0
 
 
+@lru_cache(maxsize=1 << 17)  # the parser asks again of each line a dozen times; a hostile file has 10^5 lines
 def match_heading(line: str) -> Heading | None:
     """The heading a line starts with, by grammar alone (the parser checks the numbering order)."""
     for kind, pattern in _PATTERNS:

@@ -2,8 +2,9 @@
 Big5 and more.
 
 Every failure is an `IngestError` whose message is one line a user can act on: "<file>: <why>; <what
-to do>", worded from `REFUSALS`. PDF and DOCX are parsed in a child process with a time and memory
-limit, so a hostile file cannot hang or exhaust the caller.
+to do>", worded from `REFUSALS`. Every file, of every type, is read in a child process with a time and
+memory limit (`run_limited`; ingest/pipeline.py cleans and cuts it in that same child), so a hostile
+file cannot hang or exhaust the caller, nor hold the index's write lock past the time limit.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import logging
 import multiprocessing
 import re
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import charset_normalizer
 
 from ingest.headings import match_heading
+from ingest.html_text import MAX_HTML_DEPTH, PageTooDeep, html_to_text
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
@@ -26,49 +30,6 @@ PDF_SUFFIXES = (".pdf",)
 DOCX_SUFFIXES = (".docx",)
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES
 
-_BLOCK_TAGS = (
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "blockquote",
-    "pre",
-    "dd",
-    "dt",
-    "dl",
-    "title",
-    "header",
-    "footer",
-)
-# Never document text: code, widgets, and the page's own navigation and footer. Their text would
-# otherwise sit right above the notice and be read as part of its header (and as its issuer).
-_DROP_TAGS = (
-    "head",
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "iframe",
-    "svg",
-    "canvas",
-    "form",
-    "button",
-    "nav",
-    "footer",
-    "aside",
-)
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*\d{1,4})?[-—–\s]*$")
 _PARAGRAPH_END = ("。", "！", "？", "；", "：", ":", "”", "」", "）", ")", "》")
 _MB = 1024 * 1024  # the unit of `max_file_mb`, so a message names the limit as it was set
@@ -89,6 +50,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "too_long": (
         "{chars:,} characters is over the {limit:,} limit",
         "split the file or raise PLANQA_INGEST__MAX_CHARS",
+    ),
+    "too_many_articles": (
+        "{count:,} articles is over the {limit:,} limit",
+        "split the file or raise PLANQA_INGEST__MAX_ARTICLES",
     ),
     "binary": ("this looks like a binary file, not text", "check the file type"),
     "misnamed": ("this is {kind}, not text", "rename it to end in {suffix}"),
@@ -111,6 +76,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "split the file or raise PLANQA_INGEST__PARSE_TIMEOUT_S",
     ),
     "crashed": ("the parser crashed on this file", "save it again as DOCX or text and ingest that"),
+    "html_deep": ("the page nests its tags more than {limit:,} deep", "save the page's text as .txt and ingest that"),
     "memory": ("parsing needed more memory than allowed", "split the file"),
     "unreadable": ("unreadable ({error})", "save it again as DOCX or text and ingest that"),
     "no_articles": ("no text to index after cleaning", "check that the file holds the document's own text"),
@@ -145,6 +111,7 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_chars: int = 2_000_000
     max_pages: int = 500
+    max_articles: int = 2000
     timeout_s: float = 60.0
     max_memory_bytes: int = 2 * 1024**3
 
@@ -165,17 +132,25 @@ def check_file(path: Path, limits: Limits = Limits()) -> None:
 
 
 def read_text(path: Path, limits: Limits = Limits()) -> str:
-    """The text of one file, or an `IngestError` saying why not."""
+    """The text of one file, or an `IngestError` saying why not; read within the limits."""
     path = Path(path)
     check_file(path, limits)  # first: a 50 MB file is refused before it is read
+    return run_limited(read_unlimited, path, limits)
+
+
+def read_unlimited(path: Path, limits: Limits) -> str:
+    """`read_text` in this process, with no time or memory limit: call it through `run_limited`."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         text = decode_bytes(path.read_bytes(), path.name)
     elif suffix in HTML_SUFFIXES:
-        text = html_to_text(decode_bytes(path.read_bytes(), path.name))
+        try:
+            text = html_to_text(decode_bytes(path.read_bytes(), path.name))
+        except PageTooDeep:
+            raise refuse(path.name, "html_deep", limit=MAX_HTML_DEPTH) from None
     else:
         parser = pdf_to_text if suffix in PDF_SUFFIXES else docx_to_text
-        text = _run_limited(parser, path, limits)
+        text = parser(path.read_bytes(), limits.max_pages, path.name)
     if not text.strip():
         raise refuse(path.name, "blank" if suffix in TEXT_SUFFIXES else "no_text")
     if len(text) > limits.max_chars:
@@ -208,73 +183,6 @@ def _sniff(data: bytes, name: str) -> None:
     for magic, kind, suffix in _MAGIC:
         if data.startswith(magic) and (magic != b"PK\x03\x04" or b"word/" in data):
             raise refuse(name, "misnamed" if suffix else "foreign", kind=kind, suffix=suffix)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML page, one line per block element.
-
-    The page's `<h1>` (the document's title on government sites) becomes the first line, written as a
-    Markdown h1 ("# 重庆市停车管理条例") so the parser knows it for a title; the `ArticleTitle` meta or
-    the `<title>` without its site suffix, and the `PubDate` meta, come first as metadata lines
-    ("标题:…", "发布时间:…"), read as page metadata and never as text.
-    """
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "lxml")
-    fields = _page_meta(soup)
-    title = _h1_title(soup, fields.get("标题", ""))
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for cell in soup.find_all(("td", "th")):
-        cell.insert_after(" ")
-    head = [f"{name}:{value}" for name, value in fields.items()]
-    if title:
-        head.append(f"# {title}")
-    return "\n".join(head + [soup.get_text("")])
-
-
-# <meta name=…> of government CMSs (the 政府网站 template of gov.cn and provincial sites) → page fields.
-# (ContentSource names the site the text was taken from, not its issuer: not read.)
-_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间"}
-# Site suffix of a <title>: "重庆市停车管理条例_重庆市人民政府网" / "… - 中国政府网" / "…|某某市政府".
-_TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s-\s|——)\s*[^_|｜]*(?:网|政府|门户|网站|平台|人大|委员会)[^_|｜]*$")
-
-
-def _page_meta(soup) -> dict[str, str]:
-    """Title and publication date the page declares in its head."""
-    fields: dict[str, str] = {}
-    for meta in soup.find_all("meta"):
-        name = _META_FIELDS.get(str(meta.get("name", "")).lower())
-        content = " ".join(str(meta.get("content", "")).split())
-        if name and content and name not in fields:
-            fields[name] = content
-    if "标题" not in fields and soup.title and soup.title.get_text(strip=True):
-        title = " ".join(soup.title.get_text().split())
-        while (cut := _TITLE_SUFFIX.sub("", title)) != title and cut:
-            title = cut
-        fields["标题"] = title
-    return fields
-
-
-def _h1_title(soup, declared: str) -> str:
-    """The `<h1>` that titles the document (taken out of the page): the one the declared title
-    names, else the longest; '' when there is none."""
-    found = [(tag, " ".join(tag.get_text(" ").split())) for tag in soup.find_all("h1")]
-    found = [(tag, text) for tag, text in found if text]
-    if not found:
-        return ""
-    squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
-    named = [
-        pair
-        for pair in found
-        if declared and (squeeze(pair[1]) in squeeze(declared) or squeeze(declared) in squeeze(pair[1]))
-    ]
-    tag, text = (named or sorted(found, key=lambda pair: len(pair[1]), reverse=True))[0]
-    tag.decompose()
-    return text
 
 
 def pdf_to_text(data: bytes, max_pages: int, name: str = "file") -> str:
@@ -376,11 +284,11 @@ def _table_lines(table) -> list[str]:
     return lines
 
 
-def _child(parser, path: Path, limits: Limits, sender) -> None:  # pragma: no cover - runs in a child
+def _child(work, path: Path, limits: Limits, args: tuple, sender) -> None:  # pragma: no cover - runs in a child
     resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings ("EOF marker not found") are ours to word
     try:
-        sender.send(("ok", parser(path.read_bytes(), limits.max_pages, path.name)))
+        sender.send(("ok", work(path, limits, *args)))
         return
     except IngestError as error:
         refused = error
@@ -391,15 +299,26 @@ def _child(parser, path: Path, limits: Limits, sender) -> None:  # pragma: no co
     sender.send(("error", (str(refused), refused.reason)))
 
 
-def _run_limited(parser, path: Path, limits: Limits) -> str:
-    """Run `parser(bytes, max_pages, name)` on the file in a fresh process; kill it past the time limit.
+Result = TypeVar("Result")
+
+
+def run_limited(work: Callable[..., Result], path: Path, limits: Limits, *args) -> Result:
+    """`work(path, limits, *args)` in a fresh process, with `limits.max_memory_bytes` of memory; killed
+    past `limits.timeout_s`. Its `IngestError` is raised here; any other error it meets, or its
+    death, becomes one too (a parser's bug on a hostile file is still the file's fault).
+
+    Children are forked from one server process that loaded the parsers and the tokenizer once
+    (ingest/preload.py): a fresh interpreter per file cost about a second. As with any multiprocessing
+    start method but fork, a script that ingests must keep its top-level code under
+    `if __name__ == "__main__":` (the server imports the script, once, for what it imports).
 
     The child reads the file itself: handing it the bytes would block `start()` on a large file if
     the child died before reading them, outside the time limit."""
     name = path.name
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "ingest.preload"])
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(parser, path, limits, sender), daemon=True)
+    process = context.Process(target=_child, args=(work, path, limits, args, sender), daemon=True)
     process.start()
     sender.close()
     try:

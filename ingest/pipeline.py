@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ingest.clean import CleaningRules, LineKind, clean_lines
 from ingest.layout import Layout, find_layout
-from ingest.loaders import Limits, read_text, refuse
+from ingest.loaders import Limits, check_file, read_unlimited, refuse, run_limited
 from ingest.metadata import plan_in_notice_title, read_metadata
 from ingest.records import Article, Document
 from ingest.split import split_parts
@@ -25,10 +25,18 @@ def doc_id_for(path: Path) -> str:
 def parse_file(
     path: Path, rules: CleaningRules, max_tokens: int, limits: Limits = Limits()
 ) -> tuple[Document, list[Article]]:
-    """Read, clean and cut one file. Raises `IngestError` for files that cannot be read, and for files
-    whose text is all boilerplate (nothing left to index)."""
+    """Read, clean and cut one file, in a child process within `limits` (time, memory, characters,
+    articles). Raises `IngestError` for files that cannot be read, for files over a limit, and for
+    files whose text is all boilerplate (nothing left to index)."""
     path = Path(path)
-    raw = read_text(path, limits)
+    check_file(path, limits)  # first, here: a 5 GB file is refused before it is read
+    return run_limited(_parse_unlimited, path, limits, rules, max_tokens)
+
+
+def _parse_unlimited(
+    path: Path, limits: Limits, rules: CleaningRules, max_tokens: int
+) -> tuple[Document, list[Article]]:  # pragma: no cover - runs in the child of `parse_file`
+    raw = read_unlimited(path, limits)
     document, articles = parse_text(
         raw,
         doc_id=doc_id_for(path),
@@ -37,6 +45,7 @@ def parse_file(
         rules=rules,
         max_tokens=max_tokens,
         source_path=str(path),
+        max_articles=limits.max_articles,
     )
     if not articles:
         raise refuse(path.name, "no_articles")
@@ -52,8 +61,10 @@ def parse_text(
     rules: CleaningRules,
     max_tokens: int,
     source_path: str = "",
+    max_articles: int | None = None,
 ) -> tuple[Document, list[Article]]:
-    """Clean raw page text, read its metadata and cut it into articles."""
+    """Clean raw page text, read its metadata and cut it into articles; a text of more than
+    `max_articles` articles (parts of long ones counted) is refused before it costs more."""
     lines = clean_lines(raw, rules)
     layout = find_layout(lines)
     kept = layout.kept
@@ -86,11 +97,21 @@ def parse_text(
     )
     articles: list[Article] = []
     seen: dict[str, int] = {}
-    for order, block in enumerate(find_blocks(layout)):
+    blocks = find_blocks(layout)
+    _check_articles(doc_file, len(blocks), max_articles)  # before the articles are cut and counted
+    for order, block in enumerate(blocks):
         occurrence = seen.get(block.clause_ref, 0)
         seen[block.clause_ref] = occurrence + 1
         articles += _articles_of(document, block, layout, offsets, order, occurrence, max_tokens)
+    _check_articles(doc_file, len(articles), max_articles)
     return document, articles
+
+
+def _check_articles(doc_file: str, count: int, limit: int | None) -> None:
+    """Refuse a text of more articles than the limit: each costs an embedding at every ingest and its
+    place in memory at every start (10^5 one-line paragraphs made 10^5 articles)."""
+    if limit is not None and count > limit:
+        raise refuse(doc_file, "too_many_articles", count=count, limit=limit)
 
 
 def _title_of(line: str) -> str:

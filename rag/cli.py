@@ -19,7 +19,7 @@ from rich.table import Table
 from ingest.loaders import IngestError
 from rag.answer.llm import LLMError
 from rag.api import PlanQA, UnknownDocument
-from rag.query.checks import QuestionError
+from rag.query.checks import QuestionError, check_question
 from rag.records import Answer
 from rag.settings import Settings
 from rag.store.disk import StorageError, raising_storage_errors
@@ -224,6 +224,11 @@ def ask(
     """Answer a question, or a file of questions with --jsonl (one model load for all)."""
     if (question is None) == (jsonl is None):
         _fail(click.UsageError("give a question, or --jsonl FILE"))
+    if question is not None:
+        try:  # before the index and models are loaded: a bad question is told at once
+            check_question(question, settings.answer.max_question_chars)
+        except QuestionError as error:
+            _fail(error)
     planqa = open_planqa(settings)
     if question is not None:
         try:

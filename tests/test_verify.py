@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from ingest.records import Article
 from rag.answer.verify import Claim, claims, support, unsupported_claims
 from rag.records import Citation
@@ -78,3 +82,31 @@ def test_a_claim_the_cited_article_does_not_hold_is_unsupported() -> None:
 
 def test_a_citation_offered_only_as_related_supports_nothing() -> None:
     assert unsupported_claims("两市中心城区直线距离仅28公里。[1]", [_citation(related_only=True)], 0.5) != []
+
+
+# Verbatim quotes whose text holds HTML or Markdown characters (issue 14, item 10): a bracket, a
+# semicolon or a `[n]` of the document is its text, not the answer's marker or a claim's end.
+MARKUP_QUOTES = {
+    "markdown-link": "两市中心城区[见附图](http://www.neijiang.gov.cn/map.png)直线距离仅28公里",
+    "note": "两市中心城区直线距离仅28公里[注1]，是全省最近的",
+    "number-in-brackets": "两市中心城区直线距离仅28公里[2]，是全省最近的",
+    "entity": "两市中心城区 &amp; 直线距离仅28公里",
+    "semicolon": "两市中心城区直线距离仅28公里；是全省最近的",
+    "html-and-bracket": "<b>两市</b>中心城区]直线距离仅28公里",
+    "escaped-marker": "两市中心城区直线距离仅28公里\\[1\\]",
+}
+
+
+@pytest.mark.parametrize("quote", MARKUP_QUOTES.values(), ids=MARKUP_QUOTES.keys())
+def test_a_verbatim_quote_holding_markup_characters_is_supported(quote: str) -> None:
+    text = f"(一)空间相近人文相亲。{quote}。"
+    citation = replace(_citation(), text=text, quote=quote)
+    answer = f"《内江自贡同城化发展总体方案》二、（一）空间相近人文相亲：{quote}。[1]"
+    assert unsupported_claims(answer, [citation], 0.5) == []
+
+
+def test_an_invented_sentence_before_a_quote_holding_markup_is_still_unsupported() -> None:
+    quote = "两市中心城区直线距离仅28公里[注1]，是全省最近的"
+    citation = replace(_citation(), text=f"(一)空间相近人文相亲。{quote}。", quote=quote)
+    answer = f"自贡是全省最大的城市。{quote}。[1]"
+    assert unsupported_claims(answer, [citation], 0.5) == ["自贡是全省最大的城市。"]
