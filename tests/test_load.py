@@ -8,7 +8,7 @@ uploaded, scores of the bundled plans' articles shift a little (BM25 and the sco
 more document), so an answer may equal the sequential answer with that plan indexed instead; any
 other answer is a mix of two index states, or a corruption, and fails.
 
-What this guards: the queue takes 20 clients at once (`ui.app.QUEUE_SIZE`; at 10, 416 of 4,000
+What this guards: the queue takes 20 clients at once (`ui.serving.ROOMS`; at 10, 416 of 4,000
 requests got 503), and an answer reads one index state while a write lands (at the moment of a
 delete, an answer mixed the catalogue of one state with the store of the other).
 
@@ -33,6 +33,7 @@ import pytest
 from conftest import PROJECT, copy_home, make_settings, serving
 
 from rag.api import PlanQA
+from rag.settings import AppSettings
 from ui.chat import EXAMPLES
 from ui.documents import delete, upload
 
@@ -44,6 +45,7 @@ SEED = 7  # each client asks every question once, in its own order from this see
 WRITE_ROUNDS = ((0.10, 0.25), (0.40, 0.55), (0.70, 0.85))
 EVAL_SET = PROJECT / "eval" / "qa.jsonl"
 TIMEOUT_S = 120.0
+PASSWORD = "load-s3cret"  # the writes go through the app's write functions, which need it
 NEW_PLAN_FILE = "qinghe-zhihui-nongye-2026.txt"
 NEW_PLAN = """青禾县智慧农业发展规划（2026—2030年）
 一、总体要求
@@ -142,7 +144,8 @@ class Counter:
 @pytest.fixture(scope="module")
 def load_planqa(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
     """PlanQA over a writable copy of the built index (this module uploads and deletes)."""
-    return PlanQA(make_settings(copy_home(built_home, tmp_path_factory.mktemp("load"))), build=False)
+    home = copy_home(built_home, tmp_path_factory.mktemp("load"))
+    return PlanQA(make_settings(home, app=AppSettings(password=PASSWORD)), build=False)
 
 
 @pytest.fixture(scope="module")
@@ -179,9 +182,9 @@ def load_run(load_planqa: PlanQA, load_url: str, new_plan: Path, tmp_path_factor
             sequential_ms.append((time.perf_counter() - asked) * 1000)
         sequential_s = time.perf_counter() - started
     # And the answers while the new plan is indexed (in-process: `ask` gives what `/ask` sends).
-    assert upload(load_planqa, str(new_plan), None).kind == "ok"
+    assert upload(load_planqa, str(new_plan), PASSWORD).kind == "ok"
     with_plan = {q: comparable(json.loads(json.dumps(load_planqa.ask(q).to_json()))) for q in questions}
-    assert delete(load_planqa, new_plan_id(load_planqa), None).kind == "ok"
+    assert delete(load_planqa, new_plan_id(load_planqa), PASSWORD).kind == "ok"
     run = LoadRun(before=before, with_plan=with_plan)
 
     # Concurrent: CLIENTS threads ask every question; a writer uploads, asks, deletes meanwhile.
@@ -212,12 +215,14 @@ def load_run(load_planqa: PlanQA, load_url: str, new_plan: Path, tmp_path_factor
         try:
             for upload_at, delete_at in WRITE_ROUNDS:
                 done.wait_for(int(total * upload_at), stop)
-                write = {"upload_started_at": done.value, "upload": upload(load_planqa, str(new_plan), None)}
+                write = {"upload_started_at": done.value, "upload": upload(load_planqa, str(new_plan), PASSWORD)}
                 write["upload_done_at"] = done.value
                 with httpx.Client(timeout=TIMEOUT_S) as http:
                     run.new_answers.append(ask_http(http, load_url, NEW_QUESTION))
                 done.wait_for(int(total * delete_at), stop)
-                write.update(delete_started_at=done.value, delete=delete(load_planqa, new_plan_id(load_planqa), None))
+                write.update(
+                    delete_started_at=done.value, delete=delete(load_planqa, new_plan_id(load_planqa), PASSWORD)
+                )
                 write["delete_done_at"] = done.value
                 run.writes.append(write)
         except Exception as error:  # noqa: BLE001

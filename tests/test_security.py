@@ -5,8 +5,11 @@ LLM key (logs, JSON, errors, the page). The write gate and the loopback default 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
+import shutil
 import socket
 import threading
 import traceback
@@ -14,9 +17,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import chromadb
 import gradio as gr
 import httpx
 import pytest
+from chromadb.errors import InternalError
 from click.testing import CliRunner
 from conftest import PROJECT, make_settings
 from fake_openai_server import FakeOpenAIServer
@@ -25,10 +30,15 @@ from gradio_client import Client
 from rag.answer.llm import LLMError
 from rag.api import PlanQA
 from rag.cli import main
+from rag.query.checks import QuestionError, check_question
 from rag.settings import AnswerSettings, AppSettings, LLMSettings, Settings
+from rag.store.disk import StorageError
+from rag.store.journal import kept_name
+from rag.store.library import Library
+from ui.access import WRITES_OFF, WRONG_PASSWORD
 from ui.app import ask_json, build_app, launch_options
 from ui.chat import respond
-from ui.documents import MAX_NAME_BYTES, WRITES_OFF, WRONG_PASSWORD, delete, stored_name, upload
+from ui.documents import MAX_NAME_BYTES, delete, stored_name, upload
 
 KEY = "sk-planqa-canary-5b1e7f0c9d"  # distinctive: any appearance of it is a leak
 PASSWORD = "pw-canary-e4a2"
@@ -47,12 +57,12 @@ def plan_text(title: str) -> str:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
-    """PlanQA over a home holding one short plan; uploads go into it."""
+    """PlanQA over a home holding one short plan, with an admin password; uploads go into it."""
     root = tmp_path_factory.mktemp("security")
     plans = root / "plans"
     plans.mkdir()
     (plans / "shuangcheng-2024.txt").write_text(PLAN, encoding="utf-8")
-    return PlanQA(make_settings(root / "home", plans_dir=plans))
+    return PlanQA(make_settings(root / "home", plans_dir=plans, app=AppSettings(password=PASSWORD)))
 
 
 def files(root: Path) -> set[Path]:
@@ -101,7 +111,7 @@ def test_an_upload_named_with_a_backslash_path_is_kept_inside_uploads(small, tmp
     hostile = tmp_path / "..\\..\\backslash-plan.txt"  # one file name on POSIX, a path on Windows
     hostile.write_text(plan_text("反斜杠示范区方案"), encoding="utf-8")
     before = files(small.settings.home.parent)
-    kind, message = upload(small, str(hostile), None)
+    kind, message = upload(small, str(hostile), PASSWORD)
     assert (kind, message.split("：")[0]) == ("ok", "已索引《反斜杠示范区方案》")
     assert kept_only_in_uploads(small, before, "backslash-plan.txt")
 
@@ -110,7 +120,7 @@ def test_an_upload_through_a_dotted_path_is_kept_under_its_own_name(small, tmp_p
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "dotted-plan.txt").write_text(plan_text("点路径示范区方案"), encoding="utf-8")
     before = files(small.settings.home.parent)
-    assert upload(small, str(tmp_path / "a" / "b" / ".." / ".." / "dotted-plan.txt"), None).kind == "ok"
+    assert upload(small, str(tmp_path / "a" / "b" / ".." / ".." / "dotted-plan.txt"), PASSWORD).kind == "ok"
     assert kept_only_in_uploads(small, before, "dotted-plan.txt")
 
 
@@ -118,18 +128,18 @@ def test_an_upload_named_with_control_characters_is_kept_without_them(small, tmp
     hostile = tmp_path / "ctrl\x1b[31m\x07-plan.txt"
     hostile.write_text(plan_text("控制字符示范区方案"), encoding="utf-8")
     before = files(small.settings.home.parent)
-    assert upload(small, str(hostile), None).kind == "ok"
+    assert upload(small, str(hostile), PASSWORD).kind == "ok"
     assert kept_only_in_uploads(small, before, "ctrl_[31m_-plan.txt")
 
 
 def test_a_path_holding_a_nul_gets_a_message_not_an_exception(small, tmp_path):
-    assert upload(small, str(tmp_path / "plan\x00.txt"), None) == ("error", "找不到上传的文件，请重新选择后再试。")
+    assert upload(small, str(tmp_path / "plan\x00.txt"), PASSWORD) == ("error", "找不到上传的文件，请重新选择后再试。")
 
 
 def test_a_very_long_file_name_is_kept_shortened(small, tmp_path):
     long = tmp_path / ("长" * 80 + ".txt")  # 244 bytes: allowed here, too long with a prefix elsewhere
     long.write_text(plan_text("长名称示范区方案"), encoding="utf-8")
-    assert upload(small, str(long), None).kind == "ok"
+    assert upload(small, str(long), PASSWORD).kind == "ok"
     (kept,) = [n for n in uploaded(small) if n.startswith("长")]
     assert len(kept.encode()) <= MAX_NAME_BYTES and kept.endswith(".txt")
 
@@ -139,8 +149,8 @@ def test_an_upload_with_the_name_of_another_upload_is_refused_and_the_original_k
     (tmp_path / "first").mkdir(), (tmp_path / "second").mkdir()
     (tmp_path / "first" / "twin-plan.txt").write_text(plan_text("第一份示范区方案"), encoding="utf-8")
     (tmp_path / "second" / "twin-plan.txt").write_text(plan_text("第二份示范区方案"), encoding="utf-8")
-    assert upload(small, str(tmp_path / "first" / "twin-plan.txt"), None).kind == "ok"
-    kind, message = upload(small, str(tmp_path / "second" / "twin-plan.txt"), None)
+    assert upload(small, str(tmp_path / "first" / "twin-plan.txt"), PASSWORD).kind == "ok"
+    kind, message = upload(small, str(tmp_path / "second" / "twin-plan.txt"), PASSWORD)
     assert (kind, message) == (
         "error",
         "已有同名文件 twin-plan.txt（《第一份示范区方案》），为免覆盖，未上传。要替换它，请先删除《第一份示范区方案》再上传；要同时保留，请改名后再上传。",
@@ -152,8 +162,8 @@ def test_an_upload_with_the_name_of_another_upload_is_refused_and_the_original_k
 def test_a_name_that_differs_only_in_case_and_type_is_the_same_document_and_refused(small, tmp_path):
     (tmp_path / "case-plan.txt").write_text(plan_text("大小写示范区方案"), encoding="utf-8")
     (tmp_path / "Case-Plan.md").write_text(plan_text("另一份示范区方案"), encoding="utf-8")
-    assert upload(small, str(tmp_path / "case-plan.txt"), None).kind == "ok"
-    kind, message = upload(small, str(tmp_path / "Case-Plan.md"), None)
+    assert upload(small, str(tmp_path / "case-plan.txt"), PASSWORD).kind == "ok"
+    kind, message = upload(small, str(tmp_path / "Case-Plan.md"), PASSWORD)
     assert kind == "error" and message.startswith("已有同名文件 case-plan.txt（《大小写示范区方案》）")
     assert "Case-Plan.md" not in uploaded(small)
     assert [d.title for d in small.documents() if d.doc_id == "case-plan"] == ["大小写示范区方案"]
@@ -162,15 +172,15 @@ def test_a_name_that_differs_only_in_case_and_type_is_the_same_document_and_refu
 def test_a_name_like_a_bundled_plan_in_other_case_is_refused(small, tmp_path):
     twin = tmp_path / "ShuangCheng-2024.md"
     twin.write_text(plan_text("冒名方案"), encoding="utf-8")
-    assert upload(small, str(twin), None) == ("error", "ShuangCheng-2024.md 与内置规划文件同名，请改名后再上传。")
+    assert upload(small, str(twin), PASSWORD) == ("error", "ShuangCheng-2024.md 与内置规划文件同名，请改名后再上传。")
     assert [d.title for d in small.documents() if d.doc_id == "shuangcheng-2024"] == ["双城示范区建设方案"]
 
 
 def test_the_same_file_uploaded_again_changes_nothing(small, tmp_path):
     again = tmp_path / "again-plan.txt"
     again.write_text(plan_text("重复上传示范区方案"), encoding="utf-8")
-    assert upload(small, str(again), None).kind == "ok"
-    assert upload(small, str(again), None) == ("info", "again-plan.txt 已在索引中，内容没有变化。")
+    assert upload(small, str(again), PASSWORD).kind == "ok"
+    assert upload(small, str(again), PASSWORD) == ("info", "again-plan.txt 已在索引中，内容没有变化。")
 
 
 # -- deleting --------------------------------------------------------------------------------------------
@@ -190,13 +200,17 @@ def test_a_delete_without_the_password_removes_nothing(small, app, password, mes
 # -- size and type -----------------------------------------------------------------------------------
 def test_a_file_over_the_upload_limit_is_refused_on_the_server(small, tmp_path):
     limited = PlanQA(
-        make_settings(small.settings.home, plans_dir=small.settings.plans_dir, app=AppSettings(max_upload_mb=0.01)),
+        make_settings(
+            small.settings.home,
+            plans_dir=small.settings.plans_dir,
+            app=AppSettings(max_upload_mb=0.01, password=PASSWORD),
+        ),
         index=small.index,
         build=False,
     )
     big = tmp_path / "big-plan.txt"
     big.write_text(plan_text("超大示范区方案") + "附录。" * 5000, encoding="utf-8")
-    kind, message = upload(limited, str(big), None)
+    kind, message = upload(limited, str(big), PASSWORD)
     assert kind == "error" and message.startswith("文件过大：0.04 MB") and message.endswith("上限 0.01 MB。")
     assert "big-plan.txt" not in uploaded(small)
 
@@ -205,7 +219,7 @@ def test_a_file_over_the_upload_limit_is_refused_on_the_server(small, tmp_path):
 def test_a_file_of_another_type_is_refused_whatever_it_is_called(small, tmp_path, name):
     sneaky = tmp_path / name
     sneaky.write_text(plan_text("伪装方案"), encoding="utf-8")
-    kind, message = upload(small, str(sneaky), None)
+    kind, message = upload(small, str(sneaky), PASSWORD)
     assert kind == "error" and message.startswith("不支持的文件类型")
     assert not any(n.startswith("plan") for n in uploaded(small))
 
@@ -396,3 +410,150 @@ def test_the_server_refuses_an_upload_over_the_size_limit(app_url):
         app_url + "gradio_api/upload", files={"files": ("big-plan.txt", "附录。".encode() * 5000, "text/plain")}
     )
     assert response.status_code == 413
+
+
+# -- one line, never a traceback: bytes that are not UTF-8, a full disk, a read-only home (issue 14, item 10) --
+NOT_UTF8_QUESTION = "\udcff内江"  # what Python makes of `python -m rag ask $'\xff内江'`
+NOT_UTF8 = "问题含有无法识别的字节，请以 UTF-8 文字提问 (the question holds bytes that are not UTF-8 text)"
+
+
+def home_copy(small: PlanQA, tmp_path: Path) -> Path:
+    """A copy of the small index to write into (what is already there is not embedded again)."""
+    home = tmp_path / "home"
+    shutil.copytree(small.settings.home, home)
+    return home
+
+
+def run_cli(small: PlanQA, monkeypatch: pytest.MonkeyPatch, *args: str):
+    monkeypatch.setenv("PLANQA_PLANS_DIR", str(small.settings.plans_dir))
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_question_holding_bytes_that_are_not_utf8_is_refused_by_the_question_check():
+    with pytest.raises(QuestionError) as error:
+        check_question(NOT_UTF8_QUESTION, 500)
+    assert str(error.value) == NOT_UTF8
+
+
+def test_the_command_line_refuses_a_question_of_bytes_that_are_not_utf8_in_one_line(small, monkeypatch):
+    result = run_cli(small, monkeypatch, "--home", str(small.settings.home), "ask", NOT_UTF8_QUESTION)
+    assert (result.exit_code, result.stderr) == (2, f"error: {NOT_UTF8}\n")
+
+
+def test_the_app_api_refuses_a_question_of_bytes_that_are_not_utf8_with_its_reason(app_url):
+    """JSON can carry a lone surrogate ("\\udcff"), whatever client sends it (gradio_client cannot)."""
+    posted = httpx.post(
+        app_url + "gradio_api/call/ask",
+        content=b'{"data": ["\\udcff\\u5185\\u6c5f"]}',
+        headers={"content-type": "application/json"},
+    )
+    events = httpx.get(app_url + f"gradio_api/call/ask/{posted.json()['event_id']}", timeout=60).text
+    assert events.startswith("event: error\n")
+    assert json.loads(events.split("data: ", 1)[1])["error"] == NOT_UTF8
+
+
+def test_a_question_file_that_is_not_utf8_gets_one_line(small, monkeypatch, tmp_path):
+    (tmp_path / "questions.jsonl").write_bytes('{"id": 1, "question": "内江'.encode() + b'\xff"}\n')
+    result = run_cli(
+        small, monkeypatch, "--home", str(small.settings.home), "ask", "--jsonl", str(tmp_path / "questions.jsonl")
+    )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: questions.jsonl is not UTF-8 text (byte 29); save it as UTF-8 and try again\n",
+    )
+
+
+def test_a_question_line_escaping_a_lone_surrogate_gets_an_error_object(small, monkeypatch, tmp_path):
+    (tmp_path / "questions.jsonl").write_text('{"id": "s", "question": "\\udcff内江"}\n', encoding="utf-8")
+    result = run_cli(
+        small, monkeypatch, "--home", str(small.settings.home), "ask", "--jsonl", str(tmp_path / "questions.jsonl")
+    )
+    assert result.exit_code == 0 and result.exception is None
+    assert json.loads(result.stdout) == {"id": "s", "question": NOT_UTF8_QUESTION, "error": NOT_UTF8}
+
+
+def test_a_file_whose_name_is_not_utf8_is_ingested_and_kept_under_a_clean_name(small, monkeypatch, tmp_path):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    name = os.fsdecode(b"\xff\xfe-plan.txt")  # "\udcff\udcfe-plan.txt"
+    (folder / name).write_text(plan_text("字节名示范区方案"), encoding="utf-8")
+    home = home_copy(small, tmp_path)
+    result = run_cli(small, monkeypatch, "--home", str(home), "ingest", str(folder))
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "1 documents indexed" in result.stdout  # its row printed, the name as it can be shown
+    assert (home / "uploads" / "-plan.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("CON.txt", "_CON.txt"),
+        ("nul.md", "_nul.md"),
+        ("Com1.docx", "_Com1.docx"),
+        ("lpt9.tar.txt", "_lpt9.tar.txt"),
+        ("aux .html", "_aux.html"),
+        ("CONSOLE.txt", "CONSOLE.txt"),
+        ("con-plan.txt", "con-plan.txt"),
+    ],
+)
+def test_a_windows_device_name_is_kept_under_another_name(name, kept):
+    assert kept_name(name) == kept
+
+
+def test_a_file_named_like_a_windows_device_is_kept_under_another_name(small, monkeypatch, tmp_path):
+    (tmp_path / "CON.txt").write_text(plan_text("设备名示范区方案"), encoding="utf-8")
+    home = home_copy(small, tmp_path)
+    result = run_cli(small, monkeypatch, "--home", str(home), "ingest", str(tmp_path / "CON.txt"))
+    assert result.exit_code == 0, result.output
+    kept = {p.name for p in (home / "uploads").iterdir()}
+    assert "_CON.txt" in kept and "CON.txt" not in kept
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every copy into the journal (the first thing a write of a new file puts on disk) finds the disk full."""
+
+    def no_space(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("rag.store.journal.shutil.copyfile", no_space)
+
+
+def test_a_full_disk_during_an_ingest_gets_one_line_and_leaves_the_index_as_it_was(small, monkeypatch, tmp_path):
+    (tmp_path / "new-plan.txt").write_text(plan_text("满盘示范区方案"), encoding="utf-8")
+    home = home_copy(small, tmp_path)
+    before = [d.title for d in Library(small.settings.model_copy(update={"home": home})).store.documents()]
+    full_disk(monkeypatch)
+    result = run_cli(small, monkeypatch, "--home", str(home), "ingest", str(tmp_path / "new-plan.txt"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"error: the disk holding {home} is full; free some space and try again (the index keeps its last complete state)"
+    )
+    monkeypatch.undo()
+    after = Library(small.settings.model_copy(update={"home": home}))
+    assert [d.title for d in after.store.documents()] == before
+    assert not after.ingest([tmp_path / "new-plan.txt"]).failed  # the batch left behind is thrown away
+
+
+def test_a_full_disk_stops_a_write_through_the_api_with_a_storage_error(small, monkeypatch, tmp_path):
+    (tmp_path / "new-plan.txt").write_text(plan_text("满盘接口示范区方案"), encoding="utf-8")
+    library = Library(small.settings.model_copy(update={"home": home_copy(small, tmp_path)}))
+    full_disk(monkeypatch)
+    with pytest.raises(StorageError, match=r"^the disk holding .+ is full; free some space and try again"):
+        library.ingest([tmp_path / "new-plan.txt"])
+
+
+@pytest.mark.parametrize("command", [["ask", QUESTION], ["ingest"]], ids=["ask", "ingest"])
+def test_a_read_only_home_gets_one_line(small, monkeypatch, command):
+    """Chroma writes when it opens a store: on a read-only file system SQLite refuses at once."""
+
+    def read_only(*_args, **_kwargs):
+        raise InternalError("error returned from database: (code: 8) attempt to write a readonly database")
+
+    monkeypatch.setattr(chromadb, "PersistentClient", read_only)
+    home = small.settings.home
+    result = run_cli(small, monkeypatch, "--home", str(home), *command)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: {home} is read-only, and PlanQA keeps its index there; make it writable or set PLANQA_HOME to a "
+        "folder that is (the index keeps its last complete state)\n",
+    )

@@ -22,8 +22,9 @@ from rag.api import PlanQA
 from rag.records import REFUSAL
 from rag.settings import PROJECT_DIR, AppSettings
 from ui import render
+from ui.access import WRITES_OFF, WRONG_PASSWORD, Access, write_access
 from ui.app import build_app, launch_options
-from ui.documents import WRITES_OFF, WRONG_PASSWORD, upload, write_access
+from ui.documents import upload
 from ui.evaltab import NO_REPORT, add_line, report_html
 
 NEIZI = "内江自贡同城化发展总体方案"
@@ -31,6 +32,7 @@ DISTANCE = "内江和自贡离得有多远？"
 UNANSWERABLE = "周杰伦什么时候来内江开演唱会？"
 ANSWER_FIELDS = {"question", "answer", "refused", "citations", "retrieved", "unsupported", "latency_ms", "mode"}
 CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text", "quote"}
+PASSWORD = "s3cret"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,8 @@ def app_home(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture(scope="module")
 def app_planqa(app_home: Path) -> PlanQA:
-    return PlanQA(make_settings(app_home), build=False)
+    """PlanQA with an admin password (writes are off without one)."""
+    return PlanQA(make_settings(app_home, app=AppSettings(password=PASSWORD)), build=False)
 
 
 @pytest.fixture(scope="module")
@@ -118,16 +121,24 @@ def test_the_index_files_are_not_served(app_url: str, app_home: Path) -> None:
 
 
 # -- the write gate ----------------------------------------------------------------------------
-def test_writes_are_open_on_loopback_without_a_password(tmp_path: Path) -> None:
-    assert write_access(make_settings(tmp_path)) == "open"
+def test_writes_are_off_without_a_password_even_on_loopback(tmp_path: Path) -> None:
+    assert write_access(make_settings(tmp_path)) is Access.OFF
 
 
 def test_writes_are_off_on_the_network_without_a_password(tmp_path: Path) -> None:
-    assert write_access(make_settings(tmp_path, app=AppSettings(host="0.0.0.0"))) == "off"
+    assert write_access(make_settings(tmp_path, app=AppSettings(host="0.0.0.0"))) is Access.OFF
 
 
 def test_a_password_guards_writes_wherever_the_app_binds(tmp_path: Path) -> None:
-    assert write_access(make_settings(tmp_path, app=AppSettings(host="0.0.0.0", password="s3cret"))) == "password"
+    assert write_access(make_settings(tmp_path, app=AppSettings(host="0.0.0.0", password="s3cret"))) is Access.PASSWORD
+
+
+def test_an_app_without_password_refuses_uploads_on_loopback(app_planqa: PlanQA, tmp_path: Path) -> None:
+    local = PlanQA(make_settings(app_planqa.settings.home), index=app_planqa.index, build=False)
+    plan = tmp_path / "plan.txt"
+    plan.write_text("一、总则\n（一）目标。到2026年建成示范基地12个。\n", encoding="utf-8")
+    assert upload(local, str(plan), None) == ("error", WRITES_OFF)
+    assert not (local.settings.uploads_dir / "plan.txt").exists()
 
 
 def test_an_exposed_app_without_password_refuses_uploads(app_planqa: PlanQA, tmp_path: Path) -> None:
@@ -153,14 +164,14 @@ def test_a_wrong_password_writes_nothing(app_planqa: PlanQA, tmp_path: Path) -> 
 def test_an_unsupported_file_type_is_refused_by_name(app_planqa: PlanQA, tmp_path: Path) -> None:
     sheet = tmp_path / "plan.xlsx"
     sheet.write_bytes(b"PK")
-    kind, message = upload(app_planqa, str(sheet), None)
+    kind, message = upload(app_planqa, str(sheet), PASSWORD)
     assert (kind, message.split("：")[0]) == ("error", "不支持的文件类型 .xlsx")
 
 
 def test_an_upload_named_like_a_bundled_plan_is_refused(app_planqa: PlanQA, tmp_path: Path) -> None:
     twin = tmp_path / "neizi-tongchenghua-2021.txt"
     shutil.copy(PLANS / twin.name, twin)
-    assert upload(app_planqa, str(twin), None) == (
+    assert upload(app_planqa, str(twin), PASSWORD) == (
         "error",
         "neizi-tongchenghua-2021.txt 与内置规划文件同名，请改名后再上传。",
     )
@@ -169,7 +180,7 @@ def test_an_upload_named_like_a_bundled_plan_is_refused(app_planqa: PlanQA, tmp_
 def test_a_file_that_cannot_be_parsed_is_reported_and_not_kept(app_planqa: PlanQA, tmp_path: Path) -> None:
     empty = tmp_path / "empty-plan.txt"
     empty.write_bytes(b"")
-    kind, message = upload(app_planqa, str(empty), None)
+    kind, message = upload(app_planqa, str(empty), PASSWORD)
     assert (kind, message) == ("error", "无法索引 empty-plan.txt：empty-plan.txt: the file is empty; nothing to index")
     assert not (app_planqa.settings.uploads_dir / "empty-plan.txt").exists()
 

@@ -30,8 +30,8 @@ from rag.records import REFUSAL
 from rag.search.keyword import tokenize
 from rag.settings import AnswerSettings, AppSettings, LLMSettings
 from ui import render
+from ui.access import WRONG_PASSWORD
 from ui.chat import SEARCHING
-from ui.documents import WRONG_PASSWORD
 from ui.evaltab import NO_REPORT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -75,8 +75,9 @@ def home(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_planqa(home: Path) -> PlanQA:
-    """PlanQA over this module's writable copy (the session's `planqa` is read-only)."""
-    return PlanQA(make_settings(home), build=False)
+    """PlanQA over this module's writable copy (the session's `planqa` is read-only), with an admin
+    password: writes are off without one."""
+    return PlanQA(make_settings(home, app=AppSettings(password=PASSWORD)), build=False)
 
 
 @pytest.fixture(scope="module")
@@ -112,14 +113,6 @@ def eval_command(home: Path, reports: Path, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture(scope="module")
 def app_url(app_planqa: PlanQA, reports: Path, eval_command: list[str]) -> Iterator[str]:
     with serving(app_planqa, reports_dir=reports, eval_command=eval_command) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def guarded_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
-    """The same index behind an app with a password configured."""
-    settings = make_settings(app_planqa.settings.home, app=AppSettings(password=PASSWORD))
-    with serving(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports) as url:
         yield url
 
 
@@ -338,6 +331,7 @@ def test_an_uploaded_plan_is_answerable_until_it_is_deleted(
     kept = app_planqa.settings.uploads_dir / plan.name
     open_app(page, app_url)
     tab(page, "文件")
+    page.fill("#admin-password input", PASSWORD)
     page.set_input_files("#upload-file input[type=file]", str(plan))
     page.click("#upload-button")
     expect(page.locator("#upload-notice .notice-ok")).to_have_text(
@@ -364,17 +358,17 @@ def test_an_uploaded_plan_is_answerable_until_it_is_deleted(
     assert NEW_PLAN_TITLE not in [d.title for d in app_planqa.documents()]
 
 
-def test_with_a_password_set_an_upload_without_it_is_refused(
-    page: Page, guarded_url: str, app_planqa: PlanQA, tmp_path: Path
+def test_an_upload_without_the_password_is_refused_on_the_password_box(
+    page: Page, app_url: str, app_planqa: PlanQA, tmp_path: Path
 ) -> None:
     plan = tmp_path / "qingshan-zhihui-nongye-2024.txt"
     plan.write_text(NEW_PLAN, encoding="utf-8")
-    open_app(page, guarded_url)
+    open_app(page, app_url)
     tab(page, "文件")
     expect(page.locator("#admin-password input")).to_be_visible()
     page.set_input_files("#upload-file input[type=file]", str(plan))
     page.click("#upload-button")
-    expect(page.locator("#upload-notice .notice-error")).to_have_text(WRONG_PASSWORD)
+    expect(page.locator("#admin-password div.validation-error")).to_have_text(WRONG_PASSWORD)
     expect(page.locator("#documents-table")).not_to_contain_text(NEW_PLAN_TITLE)
     assert not (app_planqa.settings.uploads_dir / plan.name).exists()
     assert NEW_PLAN_TITLE not in [d.title for d in app_planqa.documents()]
@@ -386,6 +380,7 @@ def test_the_eval_tab_runs_the_suite_and_shows_its_headline_numbers(page: Page, 
     open_app(page, app_url)
     tab(page, "评测")
     expect(page.locator("#eval-report .notice-info")).to_have_text(NO_REPORT)
+    page.fill("#eval-password input", PASSWORD)
     page.click("#eval-run")
     expect(page.locator("#eval-status .notice-ok")).to_have_text("评测完成，表格已更新。", timeout=EVAL_MS)
     report = json.loads((reports / "latest.json").read_text(encoding="utf-8"))

@@ -4,7 +4,8 @@
     launch(PlanQA())                 # blocks; binds settings.app.host:port (127.0.0.1:7860)
 
 Tests start it themselves: `build_app(planqa).launch(**launch_options(settings, port=…,
-prevent_thread_lock=True))`. Only `/ask` is public API; the page's own events are private.
+prevent_thread_lock=True))`. Only `/ask` is public API; the page's own events are private. What the
+server lets in, and how many of each kind of request wait, is ui/serving.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.answer.llm import LLMError
 from rag.api import PlanQA, UnknownDocument
@@ -21,14 +23,11 @@ from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab
 from ui.evaltab import REPORTS_DIR, build_eval_tab, report_html
+from ui.serving import ASK, PAGE, RequestGuard, WriteGate, allowed_hosts, gate_queue, upload_cache_schedule
 from ui.verify import build_verify_tab
 
 STYLE_FILE = Path(__file__).with_name("style.css")
 TITLE = "PlanQA 规划文件问答"
-READERS = 4  # questions and searches answered at once (PlanQA is thread-safe; CPU-bound beyond this)
-QUEUE_SIZE = (
-    64  # requests waiting beyond this are turned away (503) instead of piling up; tests/test_load.py sends 20 at once
-)
 # Local fonts only: the default theme asks Google Fonts, which an offline machine cannot reach.
 FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif")
 MONO_FONTS = ("Noto Sans Mono CJK SC", "ui-monospace", "monospace")
@@ -66,7 +65,10 @@ def ask_json(planqa: PlanQA, question: str) -> dict[str, Any]:
 
 def build_app(planqa: PlanQA, *, reports_dir: Path = REPORTS_DIR, eval_command: list[str] | None = None) -> gr.Blocks:
     """The app's Blocks. `reports_dir` and `eval_command` let tests use their own report and suite."""
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=False) as app:
+    gate = WriteGate(planqa.settings)
+    with gr.Blocks(
+        title=TITLE, analytics_enabled=False, fill_width=False, delete_cache=upload_cache_schedule(planqa.settings)
+    ) as app:
         gr.HTML(HEADER, padding=False)
         with gr.Tabs(elem_id="main-tabs"):
             with gr.Tab("问答", id="chat", elem_id="tab-chat"):
@@ -74,34 +76,39 @@ def build_app(planqa: PlanQA, *, reports_dir: Path = REPORTS_DIR, eval_command: 
             with gr.Tab("核对", id="verify", elem_id="tab-verify"):
                 verify = build_verify_tab(planqa)
             with gr.Tab("文件", id="documents", elem_id="tab-documents"):
-                documents = build_documents_tab(planqa, verify)
+                documents = build_documents_tab(planqa, verify, gate)
             with gr.Tab("评测", id="eval", elem_id="tab-eval"):
-                report = build_eval_tab(planqa, reports_dir, eval_command)
+                report = build_eval_tab(planqa, gate, reports_dir, eval_command)
         gr.HTML(FOOTER, padding=False)
 
         def ask(question: str) -> dict[str, Any]:
             """Answer a question about the plans: the same JSON object as `python -m rag ask --json`."""
             return ask_json(planqa, question)
 
-        gr.api(ask, api_name="ask", concurrency_id="readers")
+        gr.api(ask, api_name="ask", concurrency_id=ASK)
 
         def fresh() -> list[Any]:
             """A page opened after uploads, deletions or an eval run shows things as they are now."""
             return [*documents.updates(planqa), *verify.updates(planqa, reset=True), report_html(reports_dir)]
 
-        app.load(fresh, None, [*documents.outputs, *verify.pickers, report], api_visibility="private")
-    app.queue(default_concurrency_limit=READERS, max_size=QUEUE_SIZE)
+        app.load(
+            fresh, None, [*documents.outputs, *verify.pickers, report], api_visibility="private", concurrency_id=PAGE
+        )
+    gate_queue(app, gate)
     return app
 
 
 def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """`Blocks.launch` arguments with PlanQA's safe defaults: loopback, no share link, an upload
-    size limit, nothing served from the data folder or `.env`, only the API link in the footer."""
+    size limit, nothing served from the data folder or `.env`, only the API link in the footer, and
+    `RequestGuard` in front of every route (no file-serving workers beside it)."""
     options: dict[str, Any] = dict(
         server_name=settings.app.host,
         server_port=settings.app.port,
         share=False,
         max_file_size=int(settings.app.max_upload_mb * 1024 * 1024),
+        app_kwargs={"middleware": [Middleware(RequestGuard, settings=settings)]},
+        num_workers=0,
         allowed_paths=[],
         blocked_paths=[str(settings.home.resolve()), str(PROJECT_DIR / ".env"), str(Path.cwd() / ".env")],
         theme=theme(),
@@ -123,4 +130,7 @@ def launch(planqa: PlanQA) -> None:
     """Serve the app until interrupted, on `settings.app.host`:`settings.app.port`."""
     settings = planqa.settings
     print(f"PlanQA: http://{settings.app.host}:{settings.app.port}/  (Ctrl+C to stop)", flush=True)
+    hosts = allowed_hosts(settings.app)
+    names = "any host (PLANQA_APP__ALLOWED_HOSTS=*)" if hosts is None else ", ".join(sorted(hosts))
+    print(f"PlanQA answers requests naming: {names}; set PLANQA_APP__ALLOWED_HOSTS for others", flush=True)
     build_app(planqa).launch(**launch_options(settings))

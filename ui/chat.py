@@ -12,6 +12,7 @@ from rag.api import PlanQA, UnknownDocument
 from rag.query.checks import QuestionError, check_question
 from rag.records import Answer
 from ui import render
+from ui.serving import PAGE
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,17 @@ def build_chat_tab(planqa: PlanQA) -> None:
 
     outputs = [chatbot, cards, notice, copy_text, question]
     for trigger in (question.submit, ask.click):
-        trigger(answer_stream, [question, chatbot], outputs, api_visibility="private", show_progress="minimal")
-    chatbot.example_select(example_stream, chatbot, outputs, api_visibility="private", show_progress="minimal")
+        trigger(
+            answer_stream,
+            [question, chatbot],
+            outputs,
+            api_visibility="private",
+            show_progress="minimal",
+            concurrency_id=PAGE,
+        )
+    chatbot.example_select(
+        example_stream, chatbot, outputs, api_visibility="private", show_progress="minimal", concurrency_id=PAGE
+    )
     wipe.click(clear, None, [chatbot, cards, notice, copy_text, question], api_visibility="private")
     chatbot.clear(lambda: clear()[1:4], None, [cards, notice, copy_text], api_visibility="private")  # its bin icon
     copy.click(None, copy_text, None, js=COPY_JS, api_visibility="private")

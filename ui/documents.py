@@ -1,39 +1,33 @@
 """The 文件 tab: the indexed plans, uploading a new one (kept in PLANQA_HOME/uploads), deleting one.
 
-Writing is guarded on the server: with `settings.app.password` set, every upload and delete must
-carry it; without one, writing is allowed only while the app binds a loopback address, so an app
-opened to the network without a password cannot be filled or emptied by strangers.
+Writing needs the admin password, and is off without one (ui/access.py says why). The server checks
+it before a write takes a place in the queue (ui/serving.py); `upload` and `delete` check it again.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 import shutil
-import time
 import unicodedata
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import gradio as gr
 
 from rag import IngestError, PlanQA, WriterBusy
-from rag.settings import Settings
 from rag.store.library import FileStatus
 from ui import render
+from ui.access import WRITES_OFF, Access, AccessDenied, authorise, write_access
+from ui.serving import WRITES, WriteGate
 from ui.verify import VerifyTab
 
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-WRONG_PASSWORD_DELAY_S = 1.0  # slows guessing; a person barely notices
-WRITES_OFF = "上传和删除已停用：本应用对网络开放且未设置管理密码。设置 PLANQA_APP__PASSWORD 后重启即可启用。"
-WRONG_PASSWORD = "管理密码不正确，未执行任何操作。"
 SAME_KIND = {".markdown": ".md", ".htm": ".html"}  # named once in the upload hint
 MAX_NAME_BYTES = 180  # of a kept upload's name: under every file system's 255 (CJK takes 3 bytes a character)
 MAX_SUFFIX_CHARS = 10
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
-Access = Literal["open", "password", "off"]
 ProgressFn = Callable[[float, str], None]
 
 
@@ -42,29 +36,6 @@ class Outcome(NamedTuple):
 
     kind: str  # ok | info | warn | error
     message: str
-
-
-class AccessDenied(PermissionError):
-    """A write refused by the password gate, with the reason in words."""
-
-
-def write_access(settings: Settings) -> Access:
-    """open: local use, no password needed; password: needs the password; off: writing disabled."""
-    if settings.app.password.get_secret_value():
-        return "password"
-    return "open" if settings.app.host in LOCAL_HOSTS else "off"
-
-
-def authorise(settings: Settings, given: str | None) -> None:
-    """Raise `AccessDenied` unless this write may go ahead."""
-    access = write_access(settings)
-    if access == "off":
-        raise AccessDenied(WRITES_OFF)
-    if access == "password":
-        secret = settings.app.password.get_secret_value().encode()
-        if not hmac.compare_digest((given or "").encode(), secret):
-            time.sleep(WRONG_PASSWORD_DELAY_S)
-            raise AccessDenied(WRONG_PASSWORD)
 
 
 def document_rows(planqa: PlanQA) -> list[dict[str, Any]]:
@@ -228,21 +199,16 @@ class DocumentsTab:
         return fresh
 
 
-def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
+def build_documents_tab(planqa: PlanQA, verify: VerifyTab, gate: WriteGate) -> DocumentsTab:
     """The table of plans, then the upload and delete panels (or why writing is off). Writes
     refresh the table and every document picker of the 核对 tab."""
-    access = write_access(planqa.settings)
     rows = document_rows(planqa)
     table = gr.HTML(render.documents_table(rows), elem_id="documents-table")
-    if access == "off":
+    if write_access(planqa.settings) is Access.OFF:
         gr.HTML(render.notice(WRITES_OFF, "warn"), elem_id="writes-off")
         return DocumentsTab(table, None)
-    password = gr.Textbox(
-        label="管理密码（上传、删除需要）",
-        type="password",
-        visible=access == "password",
-        elem_id="admin-password",
-        max_lines=1,
+    password = gate.password_box(
+        gr.Textbox(label="管理密码（上传、删除需要）", type="password", elem_id="admin-password", max_lines=1)
     )
     settings = planqa.settings
     kinds = "、".join(dict.fromkeys(SAME_KIND.get(e, e).lstrip(".") for e in settings.ingest.extensions))
@@ -286,7 +252,12 @@ def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
 
     def do_upload(path: str | None, secret: str | None, progress: gr.Progress = gr.Progress()) -> list[Any]:
         kind, message = upload(planqa, path, secret, lambda fraction, caption: progress(fraction, desc=caption))
-        cleared = None if kind in ("ok", "info") else gr.skip()
+        cleared = gr.skip()
+        if kind in ("ok", "info") and path:  # kept in uploads/: the copy Gradio received is done with
+            Path(path).unlink(missing_ok=True)
+            with suppress(OSError):
+                Path(path).parent.rmdir()  # Gradio's folder for it, named for its content, if now empty
+            cleared = None
         return [render.notice(message, kind), cleared, *tab.updates(planqa), *verify.updates(planqa, reset=False)]
 
     def do_delete(doc_id: str | None, secret: str | None) -> list[Any]:
@@ -298,7 +269,7 @@ def build_documents_tab(planqa: PlanQA, verify: VerifyTab) -> DocumentsTab:
             *verify.updates(planqa, reset=True),
         ]
 
-    writes = dict(api_visibility="private", concurrency_id="writes", concurrency_limit=1)
+    writes = dict(api_visibility="private", concurrency_id=WRITES, concurrency_limit=1)
     go.click(do_upload, [file, password], [upload_notice, file, *outputs], **writes)
     remove.click(ask_confirm, doc, [confirm_box, confirm_text, delete_notice], api_visibility="private")
     cancel.click(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private")

@@ -24,7 +24,8 @@ import gradio as gr
 from rag.api import PlanQA
 from rag.settings import PROJECT_DIR
 from ui import render
-from ui.documents import AccessDenied, authorise, write_access
+from ui.access import WRITES_OFF, Access, AccessDenied, authorise, write_access
+from ui.serving import EVAL, WriteGate
 
 REPORTS_DIR = PROJECT_DIR / "reports"
 LOG_LINES = 40  # tail of the run's output shown while it runs
@@ -143,23 +144,19 @@ def _show_progress(progress: Any, log: list[str], seconds: float) -> None:
     progress((int(seconds), None), desc=f"评测中（已用 {seconds:.0f} 秒）", unit="秒")
 
 
-def build_eval_tab(planqa: PlanQA, reports_dir: Path = REPORTS_DIR, command: Sequence[str] | None = None) -> gr.HTML:
+def build_eval_tab(
+    planqa: PlanQA, gate: WriteGate, reports_dir: Path = REPORTS_DIR, command: Sequence[str] | None = None
+) -> gr.HTML:
     """The report table (returned: the app re-reads the report on every page load) and, where
     writing is allowed, the button that runs the suite."""
-    access = write_access(planqa.settings)
     command = list(command or default_command(reports_dir, planqa.settings.home))
     table = gr.HTML(report_html(reports_dir), elem_id="eval-report")
-    if access == "off":
-        gr.HTML(render.notice("运行评测已停用：本应用对网络开放且未设置管理密码。", "warn"))
+    if write_access(planqa.settings) is Access.OFF:
+        gr.HTML(render.notice(WRITES_OFF, "warn"), elem_id="eval-off")
         return table
     with gr.Row(elem_classes="eval-actions"):
-        password = gr.Textbox(
-            label="管理密码",
-            type="password",
-            visible=access == "password",
-            max_lines=1,
-            elem_id="eval-password",
-            scale=2,
+        password = gate.password_box(
+            gr.Textbox(label="管理密码", type="password", max_lines=1, elem_id="eval-password", scale=2)
         )
         run = gr.Button("运行评测", variant="primary", elem_id="eval-run", scale=0, min_width=140)
         refresh = gr.Button("刷新表格", elem_id="eval-refresh", scale=0, min_width=110)
@@ -192,7 +189,7 @@ def build_eval_tab(planqa: PlanQA, reports_dir: Path = REPORTS_DIR, command: Seq
             )
 
     run.click(
-        do_run, password, [status, log, table], api_visibility="private", concurrency_id="eval", concurrency_limit=1
+        do_run, password, [status, log, table], api_visibility="private", concurrency_id=EVAL, concurrency_limit=1
     )
     refresh.click(lambda: report_html(reports_dir), None, table, api_visibility="private")
     return table

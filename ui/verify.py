@@ -12,6 +12,7 @@ from rag.api import PlanQA, UnknownDocument
 from rag.query.checks import QuestionError
 from rag.search.keyword import tokenize
 from ui import render
+from ui.serving import PAGE
 
 ALL_DOCUMENTS = "全部文件"
 SEARCH_K = 5  # hits shown by default: a screenful, each with its whole clause
@@ -192,11 +193,11 @@ def build_verify_tab(planqa: PlanQA) -> VerifyTab:
         return compare(planqa, text, a, b)
 
     for trigger in (query.submit, go.click):
-        trigger(do_search, [query, mode, doc, k], [summary, results], api_visibility="private")
-    outline_doc.change(do_outline, outline_doc, [tree, article], api_visibility="private")
-    tree.open_article(do_open, outline_doc, article, api_visibility="private").then(
+        trigger(do_search, [query, mode, doc, k], [summary, results], api_visibility="private", concurrency_id=PAGE)
+    outline_doc.change(do_outline, outline_doc, [tree, article], api_visibility="private", concurrency_id=PAGE)
+    tree.open_article(do_open, outline_doc, article, api_visibility="private", concurrency_id=PAGE).then(
         None, js=SHOW_ARTICLE_JS, api_visibility="private"
     )
     for trigger in (topic.submit, run.click):
-        trigger(do_compare, [topic, doc_a, doc_b], [left, right], api_visibility="private")
+        trigger(do_compare, [topic, doc_a, doc_b], [left, right], api_visibility="private", concurrency_id=PAGE)
     return VerifyTab(doc, outline_doc, doc_a, doc_b)
