@@ -32,6 +32,7 @@ from rag.settings import Settings
 from rag.store.library import Library
 
 QIJIANG = PLANS / "qijiang-wansheng-2021.txt"
+CHRONICLES = PROJECT / "data" / "devcorpus" / "docs" / "local-chronicles-tiaoli-2006.txt"  # not bundled
 HARNESS = Path(__file__).with_name("crash_ingest.py")
 # Writes of the batch below (1 changed + 1 new document): the journal stages vectors, original and
 # record per document, then the commit marker (7 files); the store deletes old chunks, upserts
@@ -214,14 +215,16 @@ def test_a_write_lands_between_answers_never_inside_one(home_copy: Path, tmp_pat
     reader = threading.Thread(target=lambda: answers.append(planqa.ask(question).to_json()))
     reader.start()
     assert inside.wait(60)
-    new_plan = excerpt(QIJIANG, range(36, 50), tmp_path / "new" / "qj.txt")
+    new_plan = tmp_path / "new" / "chronicles.txt"  # not a bundled plan's excerpt: that would take its title
+    new_plan.parent.mkdir()
+    shutil.copy(CHRONICLES, new_plan)
     writer = threading.Thread(target=planqa.ingest, args=([new_plan],))
     writer.start()
     deadline = time.monotonic() + 120
     while not (home_copy / "journal" / "COMMITTED").exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # the writer has parsed and embedded the file and committed the batch...
     time.sleep(0.5)
-    assert "qj" not in {d.doc_id for d in planqa.index.store.documents()}  # ...but waits to apply it
+    assert "chronicles" not in {d.doc_id for d in planqa.index.store.documents()}  # ...but waits to apply it
     release.set()
     reader.join(60)
     writer.join(120)
@@ -229,4 +232,34 @@ def test_a_write_lands_between_answers_never_inside_one(home_copy: Path, tmp_pat
     assert {k: v for k, v in answers[0].items() if k != "latency_ms"} == {
         k: v for k, v in reference.items() if k != "latency_ms"
     }
-    assert "qj" in {d.doc_id for d in planqa.index.store.documents()}
+    assert "chronicles" in {d.doc_id for d in planqa.index.store.documents()}
+
+
+# -- an upload killed midway (issue 14, item 9) ------------------------------------------------------
+UNCLEAN_NAME = "綦江 万盛<副本>.txt"  # kept as 綦江 万盛_副本.txt (no characters Windows forbids)
+KEPT_NAME = "綦江 万盛_副本.txt"
+
+
+@pytest.mark.parametrize(
+    ("where", "nth", "expected"),
+    [("journal", 1, "before"), ("journal", 2, "before"), ("journal", 4, "after"), ("chroma", 2, "after")],
+    ids=["vectors-staged", "original-staged", "committed", "applying"],
+)
+def test_an_upload_killed_midway_leaves_its_original_exactly_where_its_document_is(
+    scenario: dict, tmp_path: Path, where: str, nth: int, expected: str
+) -> None:
+    """The original is copied, under its cleaned name, into the batch and reaches uploads/ with it: a kill
+    before the commit leaves no original that is in neither the index nor the document list (which made a
+    second upload a "duplicate" and the next CLI ingest add it silently); a kill after it, both."""
+    settings = killed_copy(scenario, f"upload-{where}-{nth}")
+    upload = excerpt(QIJIANG, range(36, 50), tmp_path / "from-the-browser" / UNCLEAN_NAME)
+    child = run_ingest(settings.home, upload, where, nth)  # 1 document: vectors, original, record, commit marker
+    child.communicate(timeout=300)
+    assert child.returncode == -signal.SIGKILL
+    indexed = {d.doc_id: d.doc_file for d in Library(settings).catalogue().documents}  # the opener recovers
+    kept = {p.name for p in settings.uploads_dir.iterdir()} - {"cz.txt", "nz.txt"}
+    assert (kept, KEPT_NAME in indexed.values()) == (({KEPT_NAME}, True) if expected == "after" else (set(), False))
+    report = Library(settings).ingest([upload])  # uploading it again
+    assert [f.status for f in report.files] == (["unchanged"] if expected == "after" else ["added"])
+    assert {p.name for p in settings.uploads_dir.iterdir()} - {"cz.txt", "nz.txt"} == {KEPT_NAME}
+    assert KEPT_NAME in {d.doc_file for d in Library(settings).store.documents()}

@@ -33,12 +33,12 @@ from rag.cli import main
 from rag.query.checks import QuestionError, check_question
 from rag.settings import AnswerSettings, AppSettings, LLMSettings, Settings
 from rag.store.disk import StorageError
-from rag.store.journal import kept_name
+from rag.store.journal import MAX_NAME_BYTES, kept_name
 from rag.store.library import Library
 from ui.access import WRITES_OFF, WRONG_PASSWORD
 from ui.app import ask_json, build_app, launch_options
 from ui.chat import respond
-from ui.documents import MAX_NAME_BYTES, delete, stored_name, upload
+from ui.documents import delete, upload
 
 KEY = "sk-planqa-canary-5b1e7f0c9d"  # distinctive: any appearance of it is a leak
 PASSWORD = "pw-canary-e4a2"
@@ -99,11 +99,11 @@ def uploaded(small: PlanQA) -> set[str]:
     ],
 )
 def test_a_stored_name_is_one_plain_name_in_the_uploads_folder(name, kept):
-    assert stored_name(name) == kept
+    assert kept_name(name) == kept
 
 
 def test_a_long_name_is_cut_to_fit_any_file_system_and_keeps_its_type():
-    name = stored_name("成渝地区双城经济圈建设规划纲要" * 20 + ".docx")
+    name = kept_name("成渝地区双城经济圈建设规划纲要" * 20 + ".docx")
     assert len(name.encode()) <= MAX_NAME_BYTES and name.endswith(".docx") and name.startswith("成渝地区")
 
 

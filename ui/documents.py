@@ -6,9 +6,6 @@ it before a write takes a place in the queue (ui/serving.py); `upload` and `dele
 
 from __future__ import annotations
 
-import re
-import shutil
-import unicodedata
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -18,6 +15,7 @@ from typing import Any, NamedTuple
 import gradio as gr
 
 from rag import IngestError, PlanQA, WriterBusy
+from rag.store.journal import kept_name
 from rag.store.library import FileStatus
 from ui import render
 from ui.access import WRITES_OFF, Access, AccessDenied, authorise, write_access
@@ -25,9 +23,6 @@ from ui.serving import WRITES, WriteGate
 from ui.verify import VerifyTab
 
 SAME_KIND = {".markdown": ".md", ".htm": ".html"}  # named once in the upload hint
-MAX_NAME_BYTES = 180  # of a kept upload's name: under every file system's 255 (CJK takes 3 bytes a character)
-MAX_SUFFIX_CHARS = 10
-_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
 ProgressFn = Callable[[float, str], None]
 
 
@@ -67,48 +62,23 @@ def upload(planqa: PlanQA, file_path: str | None, password: str | None, progress
     source = Path(file_path)
     if not source.is_file():  # also a path holding a NUL, which the OS cannot open
         return Outcome("error", "找不到上传的文件，请重新选择后再试。")
-    name = stored_name(source.name)
+    name = kept_name(source.name)
     if refusal := _refuse(planqa, source, name):
         return refusal
-    target = settings.uploads_dir / name
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(source, "rb") as original, open(target, "xb") as kept:  # "x": never overwrite
-            shutil.copyfileobj(original, kept)
-    except FileExistsError:
-        return Outcome("error", f"已有同名文件 {name}，为免覆盖，未上传。请改名后再上传。")
-    try:
-        report = planqa.ingest([target], progress=_ingest_progress(progress))
+    try:  # the store keeps its copy under `name` inside the write, so a crash leaves no orphan
+        report = planqa.ingest([source], progress=_ingest_progress(progress))
     except WriterBusy as error:
-        target.unlink(missing_ok=True)
         return Outcome("error", f"索引正被另一个进程写入，请稍后再试：{error}")
     except IngestError as error:
-        target.unlink(missing_ok=True)
         return Outcome("error", f"无法索引 {name}：{error}")
     row = report.files[0]
     if row.status == FileStatus.FAILED:
-        target.unlink(missing_ok=True)
         return Outcome("error", f"无法索引 {name}：{row.error}")
     if row.status == FileStatus.UNCHANGED:
         return Outcome("info", f"{name} 已在索引中，内容没有变化。")
     return Outcome(
         "ok", f"已索引《{row.title}》：{row.articles} 个条款，用时 {row.seconds:.1f} 秒。现在可以在“问答”中提问。"
     )
-
-
-def stored_name(name: str) -> str:
-    """The name an upload is kept under: its last path part (after / or \\), without control
-    characters or characters Windows forbids, not hidden (no leading dot), and short enough for any
-    file system (`MAX_NAME_BYTES` of UTF-8). `..\\evil.txt` → `evil.txt`."""
-    name = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
-    name = _UNSAFE_NAME_CHARS.sub("_", name).rstrip(" .")  # Windows drops trailing dots and spaces
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    suffix = (dot + suffix)[:MAX_SUFFIX_CHARS]
-    budget = MAX_NAME_BYTES - len(suffix.encode())
-    stem = stem.strip(" ._").encode()[:budget].decode(errors="ignore").strip(" ._") or "upload"
-    return stem + suffix
 
 
 def _refuse(planqa: PlanQA, source: Path, name: str) -> Outcome | None:

@@ -329,9 +329,10 @@ class Library:
             if reset:
                 self.journal.stage_reset()
             indexed = {} if reset else self.store.document_names()
-            names = NameRegister(
-                (Named(doc_id, file, title) for doc_id, (file, title) in indexed.items()), self._bundled()
-            )
+            # a bundled plan's id is protected where that plan is indexed (a home of other documents,
+            # e.g. on a Chroma server, may hold a cut-down copy under the same name)
+            bundled = {doc_id: file for doc_id, file in self._bundled().items() if doc_id in indexed}
+            names = NameRegister((Named(doc_id, file, title) for doc_id, (file, title) in indexed.items()), bundled)
             files = collect_files(paths, self.settings.ingest.extensions)
             for number, path in enumerate(files, start=1):
                 if progress:
