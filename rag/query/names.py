@@ -87,6 +87,8 @@ def bare_title(title: str) -> str:
     return _QUOTES.sub("", normalise(title))
 
 
+# A place written right before a document's name: "北京市" of "北京市信访条例".
+_PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(?:自治区|省|市)$")
 # A title with its place: "天津市节约用水条例", "江苏省电动自行车管理条例".
 _PLACED_TITLE = re.compile(
     r"(?P<place>[\u4e00-\u9fff]{2,3}?)(?:省|市|自治区)(?:(?![了么哪几吗呢谁])[\u4e00-\u9fff]){2,24}?"
@@ -270,7 +272,7 @@ class DocumentNames:
                     kind = next((k for k in kinds if text.endswith(k, start, end)), "")
                     found.append((start, end, kept, kind))
                 elif any(text.endswith(k, start, end) for k in kinds):
-                    place = re.search(r"[\u4e00-\u9fff]{2,3}?(?:自治区|省|市)$", text[max(start - 5, 0) : start])
+                    place = _PLACE_BEFORE.search(text[max(start - 5, 0) : start])
                     elsewhere.append((start - (len(place[0]) if place else 0), end))
         return found, elsewhere
 
@@ -335,7 +337,7 @@ class DocumentNames:
 
     def _other_place(self, text: str, start: int, doc_id: str) -> bool:
         """A place not of this document stands right before the name ("北京市信访条例" is not 上海's)."""
-        match = re.search(r"([\u4e00-\u9fff]{2,3}?)(?:自治区|省|市)$", text[max(start - 5, 0) : start])
+        match = _PLACE_BEFORE.search(text[max(start - 5, 0) : start])
         return match is not None and not any(p in match[0] for p in self._places[doc_id])
 
     def _narrowed(self, before: str, doc_ids: list[str]) -> list[str]:
