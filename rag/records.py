@@ -52,7 +52,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    """A numbered source of an answer: the whole article and the span the answer rests on."""
+    """A numbered source of an answer: the whole article and every span the answer rests on.
+
+    `spans` are (start, end) offsets into `text`, in text order; `quote` is the first of them (the
+    one field readers of the older JSON know). A citation built from a quote alone (`spans` empty)
+    has the one span `quote_start` gives."""
 
     n: int
     article: Article  # the first part; `text` holds the whole article
@@ -60,10 +64,25 @@ class Citation:
     quote: str
     quote_start: int = -1  # offset of `quote` in `text` (for highlighting), -1 when not found
     related_only: bool = False  # offered with a refusal as possibly related, not as support
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def label(self) -> str:
         return self.article.citation
+
+    @property
+    def quote_spans(self) -> tuple[tuple[int, int], ...]:
+        """Every quoted span, in text order; from `quote` and `quote_start` when `spans` is empty."""
+        if self.spans:
+            return self.spans
+        start = self.quote_start if self.quote_start >= 0 else self.text.find(self.quote)
+        return ((start, start + len(self.quote)),) if self.quote and start >= 0 else ()
+
+    @property
+    def quotes(self) -> list[str]:
+        """The text of every quoted span (`quote` first); `[quote]` when it is not found in `text`."""
+        found = [self.text[start:end] for start, end in self.quote_spans]
+        return found or ([self.quote] if self.quote else [])
 
     def to_json(self) -> dict[str, Any]:
         a = self.article
@@ -75,6 +94,7 @@ class Citation:
             "section": a.section,
             "text": self.text,
             "quote": self.quote,
+            "quotes": self.quotes,
         }
         if self.related_only:
             data["related_only"] = True

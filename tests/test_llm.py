@@ -241,8 +241,8 @@ def test_stream_yields_the_model_pieces_then_a_checked_answer(planqa):
 
 def test_llm_mode_without_an_endpoint_says_which_variables_to_set(planqa):
     message = (
-        '未配置大模型接口 (answer mode "llm" needs an OpenAI-compatible endpoint): set PLANQA_LLM__BASE_URL and '
-        "PLANQA_LLM__MODEL (and PLANQA_LLM__API_KEY if the endpoint needs a key), or set PLANQA_ANSWER__MODE=extractive"
+        "未配置大模型接口：llm 回答模式需要兼容 OpenAI 的接口。请设置 PLANQA_LLM__BASE_URL 和 PLANQA_LLM__MODEL"
+        "（接口需要密钥时再设置 PLANQA_LLM__API_KEY），或设置 PLANQA_ANSWER__MODE=extractive。"
     )
     with pytest.raises(LLMNotConfigured, match=re.escape(message)):
         llm_planqa(planqa).ask("内江和自贡离得有多远？")
@@ -273,9 +273,7 @@ def test_endpoint_failure_is_an_llm_error_naming_the_endpoint(planqa):
             llm=LLMSettings(base_url=server.base_url, model="fake-qwen"),
         )
         qa = PlanQA(settings, index=planqa.index, build=False)
-        with pytest.raises(
-            LLMError, match=re.escape(f"(the model 'fake-qwen' at {server.base_url} failed): Error code: 400")
-        ):
+        with pytest.raises(LLMError, match=re.escape(f"（模型 'fake-qwen'，地址 {server.base_url}）：Error code: 400")):
             qa.ask("内江和自贡离得有多远？")
 
 

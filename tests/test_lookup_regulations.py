@@ -150,7 +150,7 @@ def test_two_asks_are_answered_each_from_its_own_line(library) -> None:
 def test_an_opinions_issuer_and_date_come_from_its_signature(library) -> None:
     draft = ask(library, f"《{NEW_MEDIA}》是谁发的，哪天发的？")
     assert draft.text == f"《{NEW_MEDIA}》的发布单位：国务院办公厅[1]\n《{NEW_MEDIA}》的成文日期：2018年12月7日[1]"
-    assert draft.citations[0].quote == "国务院办公厅\n2018年12月7日"
+    assert draft.citations[0].quotes == ["国务院办公厅", "2018年12月7日"]  # each line the answer rests on
 
 
 def test_a_date_the_document_does_not_state_is_said_to_be_missing(library) -> None:

@@ -311,7 +311,7 @@ def test_the_app_api_reports_an_endpoint_error_without_the_key(small, echoing):
     qa = PlanQA(llm_settings(small, echoing.base_url), index=small.index, build=False)
     with pytest.raises(gr.Error) as error:
         ask_json(qa, QUESTION)
-    assert error.value.message.startswith("大模型接口调用失败 (the model 'fake-qwen' at ")
+    assert error.value.message.startswith("大模型接口调用失败（模型 'fake-qwen'，地址 ")
     assert KEY not in error.value.message
 
 
@@ -414,7 +414,7 @@ def test_the_server_refuses_an_upload_over_the_size_limit(app_url):
 
 # -- one line, never a traceback: bytes that are not UTF-8, a full disk, a read-only home (issue 14, item 10) --
 NOT_UTF8_QUESTION = "\udcff内江"  # what Python makes of `python -m rag ask $'\xff内江'`
-NOT_UTF8 = "问题含有无法识别的字节，请以 UTF-8 文字提问 (the question holds bytes that are not UTF-8 text)"
+NOT_UTF8 = "问题含有无法识别的字节，请以 UTF-8 文字提问。"
 
 
 def home_copy(small: PlanQA, tmp_path: Path) -> Path:

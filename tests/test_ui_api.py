@@ -7,6 +7,7 @@ the write gate, upload checks and the eval report reader are called directly.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,20 +19,23 @@ from conftest import PLANS, copy_home, make_settings, serving
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from ingest.loaders import REFUSALS
 from rag.api import PlanQA
 from rag.records import REFUSAL
 from rag.settings import PROJECT_DIR, AppSettings
 from ui import render
 from ui.access import WRITES_OFF, WRONG_PASSWORD, Access, write_access
 from ui.app import build_app, launch_options
-from ui.documents import upload
-from ui.evaltab import NO_REPORT, add_line, report_html
+from ui.documents import INGEST_REASONS, upload, wrong_type
+from ui.evaltab import NO_REPORT, add_line, default_command, report_html, reports_dir_of
 
 NEIZI = "内江自贡同城化发展总体方案"
 DISTANCE = "内江和自贡离得有多远？"
 UNANSWERABLE = "周杰伦什么时候来内江开演唱会？"
 ANSWER_FIELDS = {"question", "answer", "refused", "citations", "retrieved", "unsupported", "latency_ms", "mode"}
-CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text", "quote"}
+CITATION_FIELDS = {"n", "doc_title", "doc_file", "clause_ref", "section", "text", "quote", "quotes"}
+POSITIONS = "内自同城化的四个发展定位是什么？"  # one article, four quoted sentences
+NAMES_KEPT_IN_LATIN = {"PDF", "DOCX", "OCR", "Word", "txt"}  # file types and tools, as Chinese text writes them
 PASSWORD = "s3cret"
 
 
@@ -74,6 +78,19 @@ def test_ask_cites_the_clause_that_holds_the_fact(client: Client) -> None:
     assert data["refused"] is False
 
 
+def test_ask_quotes_every_sentence_the_answer_rests_on(client: Client) -> None:
+    data = client.predict(POSITIONS, api_name="/ask")
+    (citation,) = data["citations"]
+    assert citation["quotes"] == [
+        "——成渝地区现代产业配套基地。",
+        "——成渝地区南向开放重要门户枢纽。",
+        "——全国老工业城市转型发展引领示范区。",
+        "——巴蜀文化旅游特色目的地。",
+    ]
+    assert citation["quote"] == citation["quotes"][0]
+    assert all(quote in citation["text"] and quote in data["answer"] for quote in citation["quotes"])
+
+
 def test_ask_gives_what_the_python_api_gives(client: Client, app_planqa: PlanQA) -> None:
     data = client.predict(DISTANCE, api_name="/ask")
     expected = app_planqa.ask(DISTANCE).to_json()
@@ -88,7 +105,7 @@ def test_an_unanswerable_question_is_refused(client: Client) -> None:
 
 
 def test_an_empty_question_is_an_error_with_its_reason(client: Client) -> None:
-    with pytest.raises(AppError, match=r"问题不能为空 \(the question is empty\)"):
+    with pytest.raises(AppError, match=r"^问题不能为空。$"):
         client.predict("  ", api_name="/ask")
 
 
@@ -181,7 +198,7 @@ def test_a_file_that_cannot_be_parsed_is_reported_and_not_kept(app_planqa: PlanQ
     empty = tmp_path / "empty-plan.txt"
     empty.write_bytes(b"")
     kind, message = upload(app_planqa, str(empty), PASSWORD)
-    assert (kind, message) == ("error", "无法索引 empty-plan.txt：empty-plan.txt: the file is empty; nothing to index")
+    assert (kind, message) == ("error", "无法索引 empty-plan.txt：文件是空的，没有可索引的内容。")
     assert not (app_planqa.settings.uploads_dir / "empty-plan.txt").exists()
 
 
@@ -206,7 +223,7 @@ def test_a_copied_answer_lists_its_sources_with_their_quotes(app_planqa: PlanQA)
 def test_document_text_is_escaped_in_cards(app_planqa: PlanQA) -> None:
     answer = app_planqa.ask(DISTANCE)
     citation = answer.citations[0]
-    hostile = replace(citation, text="<script>alert(1)</script>" + citation.text, quote_start=-1)
+    hostile = replace(citation, text="<script>alert(1)</script>" + citation.text, quote_start=-1, spans=())
     html = render.citation_cards(replace(answer, citations=[hostile]))
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -237,6 +254,36 @@ def test_the_report_table_shows_overall_and_per_type_values(tmp_path: Path) -> N
 
 def test_progress_bar_redraws_fold_into_one_log_line() -> None:
     log: list[str] = ["start"]
-    for line in ("PlanQA  0/2 0:00:01", "PlanQA ━━━━ 1/2 0:00:02", "PlanQA ━━━━━━━━ 2/2 0:00:03", "done"):
+    for line in (
+        "PlanQA  0/2 0:00:01",
+        "PlanQA ╸ 1/4 0:00:02",
+        "PlanQA ━━━━╸ 3/4 0:00:03",
+        "PlanQA ━━━━━━ 4/4 0:00:04",
+        "done",
+    ):
         add_line(log, line)
-    assert log == ["start", "PlanQA ━━━━━━━━ 2/2 0:00:03", "done"]
+    assert log == ["start", "PlanQA ━━━━━━ 4/4 0:00:04", "done"]
+
+
+def test_eval_reports_are_read_from_and_written_to_planqa_home(app_planqa: PlanQA, tmp_path: Path) -> None:
+    home = app_planqa.settings.home
+    report = {"summary": {"overall": {"hit@1": 0.625}}}
+    (home / "reports").mkdir(exist_ok=True)
+    (home / "reports" / "latest.json").write_text(json.dumps(report), encoding="utf-8")
+    config = build_app(app_planqa).get_config_file()
+    shown = next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "eval-report")
+    assert '<div class="tile-value">0.625</div>' in shown
+    assert reports_dir_of(app_planqa.settings) == home / "reports"
+    command = default_command(reports_dir_of(app_planqa.settings), home)
+    assert command[command.index("--out") + 1] == str(home / "reports")
+
+
+# -- messages in Chinese -------------------------------------------------------------------------
+def test_every_reason_ingest_gives_for_refusing_a_file_has_a_chinese_message() -> None:
+    assert set(INGEST_REASONS) == set(REFUSALS) | {"lookalike"}
+    words = {word for text in INGEST_REASONS.values() for word in re.findall("[A-Za-z]+", text)}
+    assert words == NAMES_KEPT_IN_LATIN
+
+
+def test_a_file_of_another_type_is_refused_by_its_type_in_chinese(app_planqa: PlanQA) -> None:
+    assert wrong_type(".xlsx", (".txt", ".pdf")) == "不支持的文件类型 .xlsx：请上传 .txt、.pdf 文件。"

@@ -32,7 +32,9 @@ from rag.settings import AnswerSettings, AppSettings, LLMSettings
 from ui import render
 from ui.access import WRONG_PASSWORD
 from ui.chat import SEARCHING
+from ui.documents import wrong_type
 from ui.evaltab import NO_REPORT
+from ui.verify import COMPARE_K, WEAK_MATCH_SCORE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,6 +49,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ANSWER_MS = 60_000  # one answer on a busy two-core machine takes 1–5 s; leave room
 EVAL_MS = 300_000
+TABLE_EDGES = "┏┃┡│└"  # the first character of every line of a rich table
 expect.set_options(timeout=ANSWER_MS)  # uploads and answers outlast Playwright's 5 s default when the machine is busy
 NEIZI = "内江自贡同城化发展总体方案"
 DISTANCE = "内江和自贡离得有多远？"
@@ -194,6 +197,16 @@ def shoot(page: Page, folder: Path, name: str) -> Path:
     return path
 
 
+def showing_progress(page: Page) -> list[str]:
+    """The ids of the components on which Gradio shows a progress indicator now."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.progress-text, .progress-bar, .eta-bar')]
+              .filter((e) => e.offsetParent !== null)
+              .map((e) => e.closest('[id]').id)
+              .filter((id, i, all) => all.indexOf(id) === i)"""
+    )
+
+
 def png_width(path: Path) -> int:
     return struct.unpack(">I", path.read_bytes()[16:20])[0]
 
@@ -208,8 +221,8 @@ def test_an_answer_shows_a_citation_card_for_its_clause(page: Page, app_url: str
     expect(card.locator(".cite-doc")).to_have_text(f"《{NEIZI}》")
     expect(card.locator(".cite-ref")).to_have_text("二、（一） 空间相近人文相亲")
     card.locator("summary").click()
-    expect(card.locator("mark.quote")).to_be_visible()
-    expect(card.locator("mark.quote")).to_contain_text("两市中心城区直线距离仅28公里")
+    expect(card.locator("mark.quote").first).to_be_visible()
+    expect(card.locator("mark.quote").first).to_contain_text("两市中心城区直线距离仅28公里")
 
 
 def test_an_example_question_is_answered_when_clicked(page: Page, app_url: str) -> None:
@@ -236,7 +249,7 @@ def test_an_unanswerable_question_is_refused_with_possibly_related_clauses(page:
 def test_an_empty_question_gets_a_message_not_an_answer(page: Page, app_url: str) -> None:
     open_app(page, app_url)
     page.click("#ask-button")
-    expect(page.locator("#chat-notice .notice-error")).to_have_text("问题不能为空 (the question is empty)")
+    expect(page.locator("#chat-notice .notice-error")).to_have_text("问题不能为空。")
     assert page.locator("#chatbot [data-testid=user]").count() == 0
 
 
@@ -245,9 +258,7 @@ def test_a_too_long_question_gets_a_message_with_the_limit(page: Page, app_url: 
     open_app(page, app_url)
     page.fill("#question textarea", "问" * (limit + 1))
     page.click("#ask-button")
-    expect(page.locator("#chat-notice .notice-error")).to_have_text(
-        f"问题过长：{limit + 1} 字，上限 {limit} 字 (the question is too long)"
-    )
+    expect(page.locator("#chat-notice .notice-error")).to_have_text(f"问题过长：{limit + 1} 字，上限 {limit} 字。")
 
 
 def test_copy_puts_the_answer_and_its_sources_on_the_clipboard(page: Page, app_url: str, app_planqa: PlanQA) -> None:
@@ -322,6 +333,25 @@ def test_compare_shows_each_plans_best_clauses_side_by_side(page: Page, app_url:
         assert refs == [h.article.clause_ref for h in expected[document.doc_id]]
 
 
+def test_compare_marks_the_clauses_that_match_the_topic_weakly(page: Page, app_url: str, app_planqa: PlanQA) -> None:
+    first, second = app_planqa.documents()[:2]
+    topic = "交通基础设施"
+    expected = app_planqa.compare(topic, [first.doc_id, second.doc_id], k=COMPARE_K)
+    weak = [[h.score < WEAK_MATCH_SCORE for h in expected[d.doc_id]] for d in (first, second)]
+    assert any(any(flags) for flags in weak) and not all(all(flags) for flags in weak)  # both kinds on the page
+    open_app(page, app_url)
+    tab(page, "核对")
+    tab(page, "对照阅读")
+    page.fill("#compare-topic textarea", topic)
+    page.click("#compare-button")
+    for side, flags in zip(("#compare-left", "#compare-right"), weak):
+        cards = page.locator(f"{side} .hit-card")
+        expect(cards).to_have_count(len(flags))
+        assert cards.evaluate_all("cs => cs.map(c => c.classList.contains('weak'))") == flags
+        marks = cards.evaluate_all("cs => cs.map(c => c.querySelector('.weak-mark')?.textContent || '')")
+        assert marks == [render.WEAK_MARK if flag else "" for flag in flags]
+
+
 # -- 文件 -------------------------------------------------------------------------------------
 def test_an_uploaded_plan_is_answerable_until_it_is_deleted(
     page: Page, app_url: str, app_planqa: PlanQA, tmp_path: Path
@@ -374,15 +404,50 @@ def test_an_upload_without_the_password_is_refused_on_the_password_box(
     assert NEW_PLAN_TITLE not in [d.title for d in app_planqa.documents()]
 
 
+def test_a_file_of_another_type_is_refused_in_chinese_before_it_is_sent(
+    page: Page, app_url: str, app_planqa: PlanQA, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "plan.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if "/upload" in request.url else None)
+    open_app(page, app_url)
+    tab(page, "文件")
+    page.fill("#admin-password input", PASSWORD)
+    page.set_input_files("#upload-file input[type=file]", str(sheet))
+    expect(page.locator("#upload-notice .notice-error")).to_have_text(
+        wrong_type(".xlsx", app_planqa.settings.ingest.extensions)
+    )
+    expect(page.locator(".toast-body")).to_have_count(0)  # no pop-up of Gradio's own (in English)
+    assert sent == []
+    assert not (app_planqa.settings.uploads_dir / sheet.name).exists()
+
+
 # -- 评测 -------------------------------------------------------------------------------------
-def test_the_eval_tab_runs_the_suite_and_shows_its_headline_numbers(page: Page, app_url: str, reports: Path) -> None:
+@pytest.fixture(scope="module")
+def eval_run(browser: Browser, app_url: str, reports: Path) -> Iterator[tuple[Page, list[str]]]:
+    """The eval tab after a run of the suite from an empty report folder, and the components that
+    showed a progress indicator while it ran."""
     (reports / "latest.json").unlink(missing_ok=True)
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    context.set_default_timeout(ANSWER_MS)
+    page = context.new_page()
     open_app(page, app_url)
     tab(page, "评测")
     expect(page.locator("#eval-report .notice-info")).to_have_text(NO_REPORT)
     page.fill("#eval-password input", PASSWORD)
     page.click("#eval-run")
+    expect(page.locator("#eval-status .progress-text")).to_be_visible()
+    during = showing_progress(page)
     expect(page.locator("#eval-status .notice-ok")).to_have_text("评测完成，表格已更新。", timeout=EVAL_MS)
+    yield page, during
+    context.close()
+
+
+def test_the_eval_tab_runs_the_suite_and_shows_its_headline_numbers(
+    eval_run: tuple[Page, list[str]], reports: Path
+) -> None:
+    page, _ = eval_run
     report = json.loads((reports / "latest.json").read_text(encoding="utf-8"))
     hit = report["summary"]["overall"]["hit@1"]
     expect(page.locator('#eval-report .tile[data-metric="hit@1"] .tile-value')).to_have_text(render.metric_value(hit))
@@ -390,6 +455,44 @@ def test_the_eval_tab_runs_the_suite_and_shows_its_headline_numbers(page: Page, 
         "cells => cells.map(c => c.dataset.type)"
     )
     assert types == list(report["summary"]["by_type"])
+
+
+def test_a_running_suite_shows_one_progress_indicator(eval_run: tuple[Page, list[str]]) -> None:
+    _, during = eval_run
+    assert during == ["eval-status"]  # not over the report, nor over the log
+
+
+def test_the_eval_logs_tables_line_up(eval_run: tuple[Page, list[str]]) -> None:
+    page, _ = eval_run
+    page.locator("#eval-log-box").click()
+    log = page.locator("#eval-log textarea")
+    tables = table_blocks(log.input_value())
+    assert tables and all(len(rows) > 3 for rows in tables)
+    for rows in tables:
+        widths = log.evaluate(
+            """(area, rows) => {
+              const pen = document.createElement('canvas').getContext('2d');
+              pen.font = getComputedStyle(area).font;
+              return rows.map((row) => Math.round(pen.measureText(row).width));
+            }""",
+            rows,
+        )
+        assert len(set(widths)) == 1, dict(zip(rows, widths))
+    assert log.evaluate("area => getComputedStyle(area).whiteSpace") == "pre"  # long rows scroll, never wrap
+
+
+def table_blocks(log: str) -> list[list[str]]:
+    """The tables rich printed in a log: runs of lines drawn with box characters."""
+    blocks: list[list[str]] = []
+    previous = False
+    for line in log.splitlines():
+        row = line[:1] in TABLE_EDGES
+        if row and not previous:
+            blocks.append([])
+        if row:
+            blocks[-1].append(line)
+        previous = row
+    return blocks
 
 
 # -- screenshots -------------------------------------------------------------------------------

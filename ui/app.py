@@ -22,7 +22,7 @@ from rag.query.checks import QuestionError
 from rag.settings import PROJECT_DIR, Settings
 from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab
-from ui.evaltab import REPORTS_DIR, build_eval_tab, report_html
+from ui.evaltab import build_eval_tab, report_html, reports_dir_of
 from ui.serving import ASK, PAGE, RequestGuard, WriteGate, allowed_hosts, gate_queue, upload_cache_schedule
 from ui.verify import build_verify_tab
 
@@ -63,9 +63,11 @@ def ask_json(planqa: PlanQA, question: str) -> dict[str, Any]:
         raise gr.Error(str(error)) from None
 
 
-def build_app(planqa: PlanQA, *, reports_dir: Path = REPORTS_DIR, eval_command: list[str] | None = None) -> gr.Blocks:
-    """The app's Blocks. `reports_dir` and `eval_command` let tests use their own report and suite."""
+def build_app(planqa: PlanQA, *, reports_dir: Path | None = None, eval_command: list[str] | None = None) -> gr.Blocks:
+    """The app's Blocks. Eval reports live in PLANQA_HOME/reports; `reports_dir` and `eval_command` let
+    tests use their own report and suite."""
     gate = WriteGate(planqa.settings)
+    reports_dir = reports_dir or reports_dir_of(planqa.settings)
     with gr.Blocks(
         title=TITLE, analytics_enabled=False, fill_width=False, delete_cache=upload_cache_schedule(planqa.settings)
     ) as app:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gradio as gr
@@ -53,19 +53,66 @@ COPY_JS = """
 }
 """
 
-Outputs = tuple[list[dict[str, Any]], Any, str, Any, Any]
+# A `[n]` link shows card n of its own answer: in the sources panel (that answer's group made the one
+# showing) or, where the panel is hidden (a phone), in the sources under the message. The card opens
+# at its whole article, quotes highlighted, and scrolls into view. One listener for the whole page.
+CITE_LINK_JS = """
+if (!window.planqaCiteLinks) {
+  window.planqaCiteLinks = true;
+  const KEEP_IN_VIEW_MS = 700;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a.cite-link');
+    const target = link && /^#cite-(\\d+)-(\\d+)$/.exec(link.getAttribute('href') || '');
+    if (!target) return;
+    event.preventDefault();
+    const [, key, n] = target;
+    const panel = document.querySelector('#citations');
+    let card;
+    if (panel && panel.offsetParent !== null) {
+      panel.querySelectorAll('section.cites').forEach((group) => {
+        group.classList.toggle('current', group.dataset.answer === key);
+      });
+      card = document.getElementById(`cite-${key}-${n}`);
+    } else {  // the chat's sanitiser drops data- attributes: the ids say whose card it is
+      card = document.getElementById(`msg-${key}-${n}`);
+      const sources = card?.closest('details.msg-sources');
+      if (sources) sources.open = true;
+    }
+    if (!card) return;
+    const full = card.querySelector('details.cite-full');
+    if (full) full.open = true;
+    card.classList.remove('flash');
+    void card.offsetWidth;  // restart the flash on a second click
+    card.classList.add('flash');
+    // Gradio's chat pins itself to the bottom 300 ms after it sees itself there (opening the card makes
+    // it look so): keep the card in view, frame by frame, until those pins have passed.
+    const until = performance.now() + KEEP_IN_VIEW_MS;
+    const keep = () => {
+      card.scrollIntoView({block: 'start'});
+      if (performance.now() < until) requestAnimationFrame(keep);
+    };
+    keep();
+  });
+}
+"""
+
+Outputs = tuple[list[dict[str, Any]], Any, str, Any, Any, Any]
 
 
-def respond(planqa: PlanQA, question: str, history: list[dict[str, Any]] | None) -> Iterator[Outputs]:
-    """Stream one answer into the chat: (history, citation cards, notice, copy text, question box)."""
+def respond(
+    planqa: PlanQA, question: str, history: list[dict[str, Any]] | None, answers: Sequence[Answer] = ()
+) -> Iterator[Outputs]:
+    """Stream one answer into the chat: (history, sources panel, notice, copy text, question box,
+    answers so far). Each answer keeps its sources: its message carries them, and the panel holds
+    every answer's cards."""
     history = list(history or [])
     try:
         text = check_question(question, planqa.settings.answer.max_question_chars)
     except QuestionError as error:
-        yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), gr.skip()
+        yield history, gr.skip(), render.notice(str(error), "error"), gr.skip(), gr.skip(), gr.skip()
         return
     history += [{"role": "user", "content": render.md_escape(text)}, {"role": "assistant", "content": SEARCHING}]
-    yield history, render.citations_pending(), "", "", ""  # the last answer's sources go with it
+    yield history, render.sources_panel(answers, pending=True), "", "", "", gr.skip()
     written = ""
     answer: Answer | None = None
     try:
@@ -73,24 +120,32 @@ def respond(planqa: PlanQA, question: str, history: list[dict[str, Any]] | None)
             if isinstance(piece, str):
                 written += piece
                 history[-1] = {"role": "assistant", "content": render.md_escape(written)}
-                yield history, gr.skip(), "", gr.skip(), gr.skip()
+                yield history, gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
             else:
                 answer = piece
     except USER_ERRORS as error:
-        yield history[:-2], render.citation_cards(None), render.notice(str(error), "error"), "", text
+        yield history[:-2], render.sources_panel(answers), render.notice(str(error), "error"), "", text, gr.skip()
         return
     except Exception as error:  # an LLM endpoint down, a broken index: say so in the chat, keep the app up
         log.exception("answering %r failed", text)
         history[-1] = {"role": "assistant", "content": render.md_escape(f"抱歉，回答时出错：{error}")}
-        yield history, render.citation_cards(None), render.notice(f"回答时出错：{error}", "error"), "", text
+        yield (
+            history,
+            render.sources_panel(answers),
+            render.notice(f"回答时出错：{error}", "error"),
+            "",
+            text,
+            gr.skip(),
+        )
         return
     assert answer is not None, "PlanQA.stream ends with the Answer"
-    history[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
-    yield history, render.citation_cards(answer), "", render.answer_plain(answer), gr.skip()
+    answers = [*answers, answer]
+    history[-1] = {"role": "assistant", "content": render.chat_message(answer, str(len(answers)))}
+    yield history, render.sources_panel(answers), "", render.answer_plain(answer), gr.skip(), answers
 
 
-def clear() -> tuple[list, str, str, str, str]:
-    return [], render.citation_cards(None), "", "", ""
+def clear() -> tuple[list, str, str, str, str, list]:
+    return [], render.sources_panel([]), "", "", "", []
 
 
 def build_chat_tab(planqa: PlanQA) -> None:
@@ -124,28 +179,34 @@ def build_chat_tab(planqa: PlanQA) -> None:
                 copy = gr.Button("复制答案及出处", size="sm", elem_id="copy-button", scale=0, min_width=120)
                 wipe = gr.Button("清空对话", size="sm", elem_id="clear-button", scale=0, min_width=90)
         with gr.Column(scale=2, min_width=300, elem_classes="cites-column"):
-            cards = gr.HTML(render.citation_cards(None), elem_id="citations")
+            cards = gr.HTML(render.sources_panel([]), elem_id="citations", js_on_load=CITE_LINK_JS)
     copy_text = gr.Textbox(visible="hidden", elem_id="copy-text")
+    answers = gr.State([])
 
-    def answer_stream(text: str, history: list[dict[str, Any]]) -> Iterator[Outputs]:
-        yield from respond(planqa, text, history)
+    def answer_stream(text: str, history: list[dict[str, Any]], done: list[Answer]) -> Iterator[Outputs]:
+        yield from respond(planqa, text, history, done)
 
-    def example_stream(history: list[dict[str, Any]], chosen: gr.SelectData) -> Iterator[Outputs]:
-        yield from respond(planqa, chosen.value["text"], history)
+    def example_stream(history: list[dict[str, Any]], done: list[Answer], chosen: gr.SelectData) -> Iterator[Outputs]:
+        yield from respond(planqa, chosen.value["text"], history, done)
 
-    outputs = [chatbot, cards, notice, copy_text, question]
+    outputs = [chatbot, cards, notice, copy_text, question, answers]
     for trigger in (question.submit, ask.click):
         trigger(
             answer_stream,
-            [question, chatbot],
+            [question, chatbot, answers],
             outputs,
             api_visibility="private",
             show_progress="minimal",
             concurrency_id=PAGE,
         )
     chatbot.example_select(
-        example_stream, chatbot, outputs, api_visibility="private", show_progress="minimal", concurrency_id=PAGE
+        example_stream,
+        [chatbot, answers],
+        outputs,
+        api_visibility="private",
+        show_progress="minimal",
+        concurrency_id=PAGE,
     )
-    wipe.click(clear, None, [chatbot, cards, notice, copy_text, question], api_visibility="private")
-    chatbot.clear(lambda: clear()[1:4], None, [cards, notice, copy_text], api_visibility="private")  # its bin icon
+    wipe.click(clear, None, outputs, api_visibility="private")
+    chatbot.clear(lambda: clear()[1:], None, outputs[1:], api_visibility="private")  # its bin icon
     copy.click(None, copy_text, None, js=COPY_JS, api_visibility="private")

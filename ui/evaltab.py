@@ -22,20 +22,26 @@ from typing import Any
 import gradio as gr
 
 from rag.api import PlanQA
-from rag.settings import PROJECT_DIR
+from rag.settings import PROJECT_DIR, Settings
 from ui import render
 from ui.access import WRITES_OFF, Access, AccessDenied, authorise, write_access
 from ui.serving import EVAL, WriteGate
 
-REPORTS_DIR = PROJECT_DIR / "reports"
 LOG_LINES = 40  # tail of the run's output shown while it runs
 POLL_S = 0.5  # how often the page hears from a running suite
-LOG_COLUMNS = 100  # width the suite's tables and bars are drawn for
+LOG_COLUMNS = 150  # width the suite's tables and bars are drawn for: its widest table, unwrapped (eval.cli.PIPE_WIDTH)
 _COUNT = re.compile(r"(\d+)/(\d+)\s+\d+:\d{2}:\d{2}")  # rich: "… 12/162 0:00:05"
+_BAR = re.compile(r"[\u2500-\u257f]+")  # rich draws bars with box-drawing characters
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]")  # cursor moves, line clears
 NO_REPORT = (
     "还没有评测报告。点击“运行评测”在本机生成（逐题回答全部评测问题，需要几分钟），或在命令行运行 python -m eval。"
 )
+
+
+def reports_dir_of(settings: Settings) -> Path:
+    """Where the tab's suite writes and the tab reads: PLANQA_HOME/reports (the install folder may be
+    read-only, and two homes never share anything)."""
+    return settings.home / "reports"
 
 
 def report_html(reports_dir: Path) -> str:
@@ -129,8 +135,9 @@ def add_line(log: list[str], line: str) -> None:
 
 
 def _bar_name(line: str, count: re.Match) -> str:
-    """The description in front of a progress bar ("PlanQA ━━━━ 3/162 …" → "PlanQA")."""
-    return line[: count.start()].split("━")[0].strip()
+    """The description in front of a progress bar ("PlanQA ━━━╸ 3/162 …" → "PlanQA"): the bar is drawn
+    with box-drawing characters ("━", "╸", "╺")."""
+    return _BAR.sub("", line[: count.start()]).strip()
 
 
 def _show_progress(progress: Any, log: list[str], seconds: float) -> None:
@@ -145,10 +152,11 @@ def _show_progress(progress: Any, log: list[str], seconds: float) -> None:
 
 
 def build_eval_tab(
-    planqa: PlanQA, gate: WriteGate, reports_dir: Path = REPORTS_DIR, command: Sequence[str] | None = None
+    planqa: PlanQA, gate: WriteGate, reports_dir: Path | None = None, command: Sequence[str] | None = None
 ) -> gr.HTML:
     """The report table (returned: the app re-reads the report on every page load) and, where
-    writing is allowed, the button that runs the suite."""
+    writing is allowed, the button that runs the suite. `reports_dir`: PLANQA_HOME/reports unless given."""
+    reports_dir = reports_dir or reports_dir_of(planqa.settings)
     command = list(command or default_command(reports_dir, planqa.settings.home))
     table = gr.HTML(report_html(reports_dir), elem_id="eval-report")
     if write_access(planqa.settings) is Access.OFF:
@@ -188,8 +196,14 @@ def build_eval_tab(
                 report_html(reports_dir),
             )
 
-    run.click(
-        do_run, password, [status, log, table], api_visibility="private", concurrency_id=EVAL, concurrency_limit=1
+    run.click(  # one progress bar, on the status line: the report and the log stay readable
+        do_run,
+        password,
+        [status, log, table],
+        show_progress_on=[status],
+        api_visibility="private",
+        concurrency_id=EVAL,
+        concurrency_limit=1,
     )
     refresh.click(lambda: report_html(reports_dir), None, table, api_visibility="private")
     return table

@@ -38,10 +38,11 @@ def heading_of(article: Article) -> str:
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, non-overlapping spans (overlapping or touching ones joined)."""
+    """Sorted, non-overlapping spans (overlapping ones joined; touching ones stay two, so each quoted
+    sentence is a mark of its own)."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if merged and start <= merged[-1][1]:
+        if merged and start < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
@@ -72,14 +73,6 @@ def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def quote_span(citation: Citation) -> tuple[int, int] | None:
-    """The span of the quoted sentence inside the whole article, when the quote is found there."""
-    start = citation.quote_start
-    if start < 0 and citation.quote:
-        start = citation.text.find(citation.quote)
-    return (start, start + len(citation.quote)) if start >= 0 and citation.quote else None
-
-
 def clause_depth(clause_ref: str) -> int:
     """How deep a clause sits: `三、` 1, `三、（七）` 2, `三、（七）1.` 3 (at least 1)."""
     return max(1, len(_CLAUSE_MARK.findall(clause_ref)))
@@ -93,8 +86,10 @@ def md_escape(text: str) -> str:
     return _MD_LIST_START.sub(r"\1\\.", text)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The answer as a chat message: the text, `[n]` as small markers, unsupported sentences marked."""
+def answer_markdown(answer: Answer, key: str = "1") -> str:
+    """The answer as a chat message: the text, each `[n]` a link to card n of answer `key`,
+    unsupported sentences marked."""
+    cited = {c.n for c in answer.citations}
     spans = []
     missing = []
     for sentence in answer.unsupported:
@@ -106,12 +101,13 @@ def answer_markdown(answer: Answer) -> str:
     pieces = []
     at = 0
     for start, end in merge_spans(spans):
-        pieces.append(_with_markers(answer.text[at:start]))
+        pieces.append(_with_markers(answer.text[at:start], key, cited))
         pieces.append(
-            f'<mark class="unsupported" title="未能在引用条款中核实">{_with_markers(answer.text[start:end])}</mark>'
+            f'<mark class="unsupported" title="未能在引用条款中核实">'
+            f"{_with_markers(answer.text[start:end], key, cited)}</mark>"
         )
         at = end
-    pieces.append(_with_markers(answer.text[at:]))
+    pieces.append(_with_markers(answer.text[at:], key, cited))
     message = "".join(pieces)
     if answer.unsupported:
         message += (
@@ -139,44 +135,90 @@ def sentence_span(text: str, sentence: str) -> tuple[int, int] | None:
     return kept[start], kept[start + len(sentence) - 1] + 1
 
 
-def _with_markers(text: str) -> str:
-    """Escaped text with each `[n]` shown as a superscript citation marker."""
+def card_id(key: str, n: int, place: str = "cite") -> str:
+    """The HTML id of card `n` of answer `key`: in the sources panel ("cite") or under the message ("msg")."""
+    return f"{place}-{key}-{n}"
+
+
+def _with_markers(text: str, key: str, cited: set[int]) -> str:
+    """Escaped text with each `[n]` a superscript link to its card (plain when nothing has that number)."""
     out = []
     at = 0
     for match in MARKER.finditer(text):
+        n = int(match.group(1))
         out.append(md_escape(text[at : match.start()]))
-        out.append(f'<sup class="cite-marker">[{match.group(1)}]</sup>')
+        label = f"[{n}]"
+        if n in cited:
+            label = f'<a class="cite-link" href="#{card_id(key, n)}" title="查看出处 {n}">[{n}]</a>'
+        out.append(f'<sup class="cite-marker">{label}</sup>')
         at = match.end()
     out.append(md_escape(text[at:]))
     return "".join(out)
 
 
-def citation_cards(answer: Answer | None) -> str:
-    """A card per citation: document, clause and heading, the quote, the whole article on demand."""
+def _sources_title(answer: Answer) -> tuple[str, bool]:
+    """The heading over an answer's cards, and whether they are only possibly related."""
+    related = answer.refused or all(c.related_only for c in answer.citations)
+    title = "可能相关的条款（未据此作答，仅供参考）" if related else f"出处（{len(answer.citations)} 条）"
+    return title, related
+
+
+def citation_cards(answer: Answer | None, key: str = "1", *, current: bool = True) -> str:
+    """The sources panel's group for answer `key`: its question, then a card per citation (document,
+    clause and heading, every quote, the whole article on demand). Only the `current` group shows."""
     if answer is None:
         return f'<div class="cites-empty">{escape(EMPTY_CITATIONS)}</div>'
     if not answer.citations:
-        return '<div class="cites-empty">没有可引用的条款。</div>'
-    related = answer.refused or all(c.related_only for c in answer.citations)
-    title = "可能相关的条款（未据此作答，仅供参考）" if related else f"出处（{len(answer.citations)} 条）"
-    cards = "".join(_card(c) for c in answer.citations)
+        cards = '<div class="cites-empty">没有可引用的条款。</div>'
+        title, related = "出处", False
+    else:
+        title, related = _sources_title(answer)
+        cards = "".join(_card(c, card_id(key, c.n)) for c in answer.citations)
+    classes = "cites" + (" related" if related else "") + (" current" if current else "")
     return (
-        f'<section class="cites{" related" if related else ""}"><h3 class="cites-title">{title}</h3>{cards}</section>'
+        f'<section class="{classes}" data-answer="{key}"><h3 class="cites-title">{title}</h3>'
+        f'<p class="cites-question">问：{escape(answer.question)}</p>{cards}</section>'
     )
+
+
+def sources_panel(answers: Sequence[Answer], pending: bool = False) -> str:
+    """The cards of every answer of the chat, answer i keyed "i" (1-based) as its message's links are;
+    only the last group shows, or a searching note while the next answer is written."""
+    last = len(answers) if not pending else 0
+    groups = [citation_cards(a, str(i), current=i == last) for i, a in enumerate(answers, start=1)]
+    if pending:
+        groups.append(citations_pending())
+    return "".join(groups) or citation_cards(None)
+
+
+def message_sources(answer: Answer, key: str) -> str:
+    """An answer's cards inside its chat message, collapsed: on a phone they sit right under the answer
+    (style.css shows them where the sources panel is hidden)."""
+    if not answer.citations:
+        return ""
+    title, related = _sources_title(answer)
+    cards = "".join(_card(c, card_id(key, c.n, "msg")) for c in answer.citations)
+    return f'<details class="msg-sources{" related" if related else ""}"><summary>{title}</summary>{cards}</details>'
+
+
+def chat_message(answer: Answer, key: str) -> str:
+    """The finished answer as it stays in the chat: the text with linked markers, then its own sources."""
+    sources = message_sources(answer, key)
+    return answer_markdown(answer, key) + (f"\n\n{sources}" if sources else "")
 
 
 def citations_pending() -> str:
     return '<div class="cites-empty">正在查找相关条款…</div>'
 
 
-def _card(citation: Citation) -> str:
+def _card(citation: Citation, html_id: str) -> str:
     article = citation.article
-    span = quote_span(citation)
-    full = marked(citation.text, [span] if span else [], "quote")
-    quote = f'<blockquote class="cite-quote">{escape(citation.quote)}</blockquote>' if citation.quote else ""
+    full = marked(citation.text, citation.quote_spans, "quote")
+    quotes = "".join(f"<p>{escape(q)}</p>" for q in citation.quotes)
+    quote = f'<blockquote class="cite-quote">{quotes}</blockquote>' if quotes else ""
     return (
-        f'<article class="cite-card{" related" if citation.related_only else ""}" id="cite-{citation.n}" '
-        f'data-clause="{escape(article.clause_ref)}">'
+        f'<article class="cite-card{" related" if citation.related_only else ""}" id="{html_id}" '
+        f'data-n="{citation.n}" data-clause="{escape(article.clause_ref)}">'
         f'<header><span class="cite-n">{citation.n}</span><div class="cite-head">'
         f'<div class="cite-doc">《{escape(article.doc_title)}》</div>'
         f'<div class="cite-ref"><b class="clause-ref">{escape(article.clause_ref)}</b> {escape(heading_of(article))}</div>'
@@ -196,14 +238,17 @@ def answer_plain(answer: Answer) -> str:
         lines.append("可能相关的条款：" if answer.refused else "出处：")
         for citation in answer.citations:
             lines.append(f"[{citation.n}] {citation.label}")
-            if citation.quote:
-                lines.append(f"    “{citation.quote}”")
+            lines.extend(f"    “{quote}”" for quote in citation.quotes)
     return "\n".join(lines)
 
 
 # -- checking clauses ---------------------------------------------------------------------------
-def hit_cards(hits: Sequence[Hit], terms: Sequence[str], *, show_doc: bool = True) -> str:
-    """Search hits: rank, clause ref, heading, document, score, and the text with query terms marked."""
+WEAK_MARK = "相关度低"
+
+
+def hit_cards(hits: Sequence[Hit], terms: Sequence[str], *, show_doc: bool = True, weak_below: float = 0.0) -> str:
+    """Search hits: rank, clause ref, heading, document, score, and the text with query terms marked;
+    a hit scoring under `weak_below` is marked as a weak match."""
     if not hits:
         return '<div class="hits-empty">没有找到相关条款。换个说法，或放宽文件范围试试。</div>'
     cards = []
@@ -211,11 +256,17 @@ def hit_cards(hits: Sequence[Hit], terms: Sequence[str], *, show_doc: bool = Tru
         a = hit.article
         part = f'<span class="hit-part">第 {a.part}/{a.parts} 段</span>' if a.parts > 1 else ""
         doc = f'<div class="hit-doc">《{escape(a.doc_title)}》</div>' if show_doc else ""
+        weak = hit.score < weak_below
+        mark = (
+            f'<span class="weak-mark" title="得分低于 {weak_below:.2f}，可能与主题无关">{WEAK_MARK}</span>'
+            if weak
+            else ""
+        )
         cards.append(
-            f'<article class="hit-card" data-clause="{escape(a.clause_ref)}">'
+            f'<article class="hit-card{" weak" if weak else ""}" data-clause="{escape(a.clause_ref)}">'
             f'<header><span class="hit-rank">{rank}</span><div class="hit-head">{doc}'
             f'<div class="hit-ref"><b class="clause-ref">{escape(a.clause_ref)}</b> {escape(heading_of(a))}{part}</div></div>'
-            f'<span class="hit-score" title="融合得分 (0–1)">{hit.score:.2f}</span></header>'
+            f'{mark}<span class="hit-score" title="融合得分（0–1）">{hit.score:.2f}</span></header>'
             f'<div class="article-text">{marked(a.text, term_spans(a.text, terms))}</div></article>'
         )
     return f'<div class="hits">{"".join(cards)}</div>'

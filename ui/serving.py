@@ -252,23 +252,22 @@ class RequestGuard:
         try:
             host_port = host.port
         except ValueError:
-            return 400, "请求的 Host 无效 (bad Host header)"
+            return 400, "请求的 Host 无效。"
         if not host.hostname:
-            return 400, "请求缺少 Host (no Host header)"
+            return 400, "请求缺少 Host。"
         if self.hosts is not None and _bare(host.hostname) not in self.hosts:
             return 403, (
-                f"本应用不接受发往 {host.hostname} 的请求 (host not allowed: set PLANQA_APP__ALLOWED_HOSTS "
-                "to the names clients use)"
+                f"本应用不接受发往 {host.hostname} 的请求；如需通过这个名字访问，请把它加入 PLANQA_APP__ALLOWED_HOSTS。"
             )
         if scope["type"] == "http" and scope["method"] in SAFE_METHODS:
             return None
         if (origin := headers.get("origin")) is not None and not _same_origin(origin, host.hostname, host_port):
-            return 403, "拒绝来自其他网页的请求 (cross-origin request refused)"
+            return 403, "拒绝来自其他网页的请求。"
         if scope["type"] == "websocket":
             return None
         route = _route(scope)
         if scope["method"] != "POST" or not (route in POST_ROUTES or route.startswith(POST_PREFIXES)):
-            return 404, "Not Found"
+            return 404, "未找到。"
         return None
 
     async def _upload(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
@@ -301,7 +300,7 @@ class RequestGuard:
                 self.pending.bytes()  # and their folders
                 kinds = "、".join(self.settings.ingest.extensions)
                 name = Path(refused[0]).name
-                text = f"不支持的文件类型：{name}。请上传 {kinds} 文件 (file type not accepted)"
+                text = f"不支持的文件类型：{name}。请上传 {kinds} 文件。"
                 await PlainTextResponse(text, status_code=415)(scope, receive, send)
                 return
             self.pending.add(stored)
@@ -316,16 +315,16 @@ class RequestGuard:
         except (KeyError, ValueError):
             length = -1
         if length < 0:
-            return 411, "上传须注明长度 (Content-Length required)", {}
+            return 411, "上传须注明长度（Content-Length）。", {}
         if length > self.max_upload + MULTIPART_SLACK:
             limit = self.settings.app.max_upload_mb
-            return 413, f"文件过大：上限 {limit:g} MB (upload larger than the limit)", {}
+            return 413, f"文件过大：上限 {limit:g} MB。", {}
         if wait := self.uploads.wait(client):
             seconds = math.ceil(wait)
-            return 429, f"上传过于频繁，请 {seconds} 秒后再试 (too many uploads)", {"Retry-After": str(seconds)}
+            return 429, f"上传过于频繁，请 {seconds} 秒后再试。", {"Retry-After": str(seconds)}
         waiting = self.pending.bytes() + self.pending.arriving + length
         if waiting > self.pending.budget or len(self.pending.files) >= MAX_PENDING_FILES:
-            return 503, "待处理的上传过多，请几分钟后再试 (too many uploads waiting)", {"Retry-After": "60"}
+            return 503, "待处理的上传过多，请几分钟后再试。", {"Retry-After": "60"}
         return None
 
 

@@ -18,6 +18,10 @@ ALL_DOCUMENTS = "全部文件"
 SEARCH_K = 5  # hits shown by default: a screenful, each with its whole clause
 MAX_SEARCH_K = 30
 COMPARE_K = 3  # clauses per plan side by side
+# Fused scores are scaled so a search's best hit is near 1; a clause under this share of it is marked
+# 相关度低 (on the bundled plans such clauses share a word with the topic, not the topic: 0.14, 0.09).
+WEAK_MATCH_SCORE = 0.3
+SAME_DOCUMENT = "请选择两份不同的文件进行对照。"
 PHONE_MAX_WIDTH = 700  # px: below this the outline and the article stack
 MODE_CHOICES = [("混合", "hybrid"), ("关键词", "keyword"), ("语义", "dense")]
 
@@ -88,7 +92,8 @@ def search(planqa: PlanQA, query: str, mode: str, doc_id: str, k: float) -> tupl
         return render.notice(str(error), "error"), ""
     scope = next((title for title, value in document_choices(planqa) if value == doc_id), ALL_DOCUMENTS)
     terms = tokenize(query, planqa.settings.retrieval.tokenizer)
-    return render.search_summary(len(hits), mode, scope), render.hit_cards(hits, terms, show_doc=not doc_id)
+    cards = render.hit_cards(hits, terms, show_doc=not doc_id, weak_below=WEAK_MATCH_SCORE)
+    return render.search_summary(len(hits), mode, scope), cards
 
 
 def outline(planqa: PlanQA, doc_id: str) -> tuple[str, str]:
@@ -114,6 +119,8 @@ def compare(planqa: PlanQA, topic: str, doc_a: str, doc_b: str) -> tuple[str, st
         return render.notice("请输入要对照的主题。", "warn"), ""
     if not doc_a or not doc_b:
         return render.notice("请选择两份文件。", "warn"), ""
+    if doc_a == doc_b:
+        return render.notice(SAME_DOCUMENT, "warn"), ""
     try:
         found = planqa.compare(topic, [doc_a, doc_b], k=COMPARE_K)
     except (QuestionError, UnknownDocument) as error:
@@ -123,7 +130,8 @@ def compare(planqa: PlanQA, topic: str, doc_a: str, doc_b: str) -> tuple[str, st
     columns = []
     for doc_id in (doc_a, doc_b):
         header = f'<h3 class="compare-title">《{escape(titles.get(doc_id, doc_id))}》</h3>'
-        columns.append(header + render.hit_cards(found.get(doc_id, []), terms, show_doc=False))
+        cards = render.hit_cards(found.get(doc_id, []), terms, show_doc=False, weak_below=WEAK_MATCH_SCORE)
+        columns.append(header + cards)
     return columns[0], columns[1]
 
 
@@ -176,7 +184,7 @@ def build_verify_tab(planqa: PlanQA) -> VerifyTab:
             with gr.Row():
                 doc_a = gr.Dropdown(choices, value=first, label="文件甲", min_width=220, elem_id="compare-a")
                 doc_b = gr.Dropdown(choices, value=second, label="文件乙", min_width=220, elem_id="compare-b")
-            with gr.Row(equal_height=False):
+            with gr.Row(equal_height=False, elem_classes="compare-columns"):  # stacked on a phone (style.css)
                 left = gr.HTML("", elem_id="compare-left", min_width=300)
                 right = gr.HTML("", elem_id="compare-right", min_width=300)
 

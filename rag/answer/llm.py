@@ -14,10 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import openai
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from typing import TYPE_CHECKING
 
 from ingest.records import Article
 from ingest.split import sentence_spans
@@ -30,6 +27,10 @@ from rag.query.reader import Question
 from rag.records import REFUSAL, Citation, Draft, Hit
 from rag.settings import LLMSettings, Settings
 from rag.store.catalogue import Catalogue
+
+if TYPE_CHECKING:  # LangChain and the OpenAI client load when a chat model is first used, not with this module
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 SYSTEM_PROMPT, USER_PROMPT = "answer_system", "answer_user"
 CLAUSE_SEPARATOR = "\n\n"
@@ -68,8 +69,8 @@ def make_chat_model(llm: LLMSettings) -> BaseChatModel:
     ]
     if missing:
         raise LLMNotConfigured(
-            f'未配置大模型接口 (answer mode "llm" needs an OpenAI-compatible endpoint): set {" and ".join(missing)} '
-            "(and PLANQA_LLM__API_KEY if the endpoint needs a key), or set PLANQA_ANSWER__MODE=extractive"
+            f"未配置大模型接口：llm 回答模式需要兼容 OpenAI 的接口。请设置 {' 和 '.join(missing)}"
+            "（接口需要密钥时再设置 PLANQA_LLM__API_KEY），或设置 PLANQA_ANSWER__MODE=extractive。"
         )
     from langchain_openai import ChatOpenAI  # imported here: extractive mode never loads the OpenAI client
 
@@ -187,6 +188,8 @@ class LLMAnswerer:
 
     def prompt(self, question: Question, hits: list[Hit], catalogue: Catalogue) -> Prompt:
         """The messages for a question: the rules, then the numbered clauses and the question as data."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
         clauses = numbered_clauses(hits, catalogue, self.settings.llm.context_tokens)
         user = render_prompt(
             USER_PROMPT,
@@ -225,9 +228,11 @@ class LLMAnswerer:
     def _endpoint_errors(self) -> Iterator[None]:
         """OpenAI client errors (connection, timeout, HTTP status) as an `LLMError` naming the endpoint,
         with the key redacted; the client's own error is not chained, as its text may hold the key."""
+        import openai
+
         try:
             yield
         except openai.OpenAIError as error:
             llm = self.settings.llm
-            message = f"大模型接口调用失败 (the model {llm.model!r} at {llm.base_url} failed): {error}"
+            message = f"大模型接口调用失败（模型 {llm.model!r}，地址 {llm.base_url}）：{error}"
             raise LLMError(redact(message, llm)) from None

@@ -26,13 +26,11 @@ def check_question(text: object, max_chars: int) -> str:
     with it (empty, too long, no words, not text). API, command line and app all ask through this one check."""
     text = _CONTROL.sub("", text).strip() if isinstance(text, str) else ""
     if _SURROGATE.search(text):
-        raise QuestionError(
-            "问题含有无法识别的字节，请以 UTF-8 文字提问 (the question holds bytes that are not UTF-8 text)"
-        )
+        raise QuestionError("问题含有无法识别的字节，请以 UTF-8 文字提问。")
     if not text:
-        raise QuestionError("问题不能为空 (the question is empty)")
+        raise QuestionError("问题不能为空。")
     if len(text) > max_chars:
-        raise QuestionError(f"问题过长：{len(text)} 字，上限 {max_chars} 字 (the question is too long)")
+        raise QuestionError(f"问题过长：{len(text)} 字，上限 {max_chars} 字。")
     if not _WORD.search(text):
-        raise QuestionError("问题中没有文字，请用文字提问 (the question has no words)")
+        raise QuestionError("问题中没有文字，请用文字提问。")
     return text

@@ -79,6 +79,7 @@ class FileResult:
     tokens: int = 0
     seconds: float = 0.0
     error: str = ""
+    reason: str = ""  # a failed file's `IngestError.reason`, for callers that word it themselves
 
 
 @dataclass
@@ -114,7 +115,6 @@ class Library:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._rules = CleaningRules.load(settings.ingest.rules_file)
         with raising_storage_errors(settings.home):  # Chroma writes on opening: a full disk, a read-only home
             self.store = ArticleStore.open(settings)
         # The store version this client has seen whole (None: not known); another version means
@@ -129,6 +129,11 @@ class Library:
     @cached_property
     def embeddings(self) -> VectorEmbeddings:
         return make_embeddings(self.settings.embedding)
+
+    @cached_property
+    def _rules(self) -> CleaningRules:
+        """The cleaning rules, read when a file is first ingested (answering never needs them)."""
+        return CleaningRules.load(self.settings.ingest.rules_file)
 
     # -- reading -------------------------------------------------------------------------------
     def catalogue(self) -> Catalogue:
@@ -367,7 +372,8 @@ class Library:
             self.journal.stage_replace(document, articles, vectors, original=readable if keep else None)
             names.add(named, bundled)
         except IngestError as error:
-            return FileResult(path.name, FileStatus.FAILED, error=str(error), seconds=time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            return FileResult(path.name, FileStatus.FAILED, error=str(error), reason=error.reason, seconds=seconds)
         return FileResult(
             path.name,
             FileStatus.UPDATED if previous else FileStatus.ADDED,
