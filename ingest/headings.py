@@ -67,6 +67,7 @@ _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千�
 # Spaces between two Chinese characters of a chapter's words, set there for layout ("第一章　总　　则").
 _INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TITLE_END = re.compile(r"[。；;！!？?]")
+_CLAUSE_END = "；;"  # a line's words up to one of these end a clause, never a heading
 MAX_TITLE_CHARS = 60
 
 
@@ -103,8 +104,11 @@ def _label(kind: str, raw_number: str, number: int) -> str:
 
 
 def heading_title(rest: str) -> str:
-    """The heading words of a line: up to the first sentence end, or the whole short line."""
+    """The heading words of a line: up to the first sentence end, or the whole short line. Words cut
+    off by a semicolon are a clause of a provision ("七、本市推行…电子证照；申请人…"), not a heading."""
     match = _TITLE_END.search(rest)
+    if match and match.group() in _CLAUSE_END:
+        return ""
     title = rest[: match.start()] if match else rest
     if len(title) > MAX_TITLE_CHARS:
         title = title[:MAX_TITLE_CHARS] + "…"

@@ -18,7 +18,7 @@ from ingest.pipeline import doc_id_for
 from ingest.records import Article, Document
 from rag.answer.evidence import Weights, whole_article
 from rag.answer.extractive import ExtractiveAnswerer
-from rag.answer.lookups import clause_answer, metadata_answer, missing_document_answer
+from rag.answer.lookups import absent_place_answer, clause_answer, metadata_answer, missing_document_answer
 from rag.answer.scope import Scope
 from rag.answer.verify import unsupported_claims
 from rag.query.checks import check_question
@@ -143,12 +143,10 @@ class PlanQA:
             found = tuple(self.reader.names.resolve(doc))
         except AmbiguousName as error:
             titles = "、".join(error.titles)
-            raise UnknownDocument(
-                f"“{doc}”可指多份文件，请写明是哪一份 ({doc!r} fits several documents): {titles}"
-            ) from None
+            raise UnknownDocument(f"“{doc}”可指多份文件，请写明是哪一份：{titles}") from None
         if not found:
             titles = "、".join(d.title for d in self.index.catalogue().documents)
-            raise UnknownDocument(f"没有名为“{doc}”的文件 (no document matches {doc!r}); indexed: {titles}")
+            raise UnknownDocument(f"没有名为“{doc}”的文件。已索引的文件：{titles}")
         return found
 
     @property
@@ -203,13 +201,21 @@ class PlanQA:
         answer = self.settings.answer
         lookup = (
             missing_document_answer(parsed)
-            or metadata_answer(parsed, catalogue, answer)
+            or absent_place_answer(parsed)
+            or (metadata_answer(parsed, catalogue, answer) if self._asks_only_metadata(parsed) else None)
             or clause_answer(parsed, catalogue, Weights(parsed, catalogue.keyword, answer.nested_term_share), answer)
         )
         if lookup is None:
             return parsed, hits, None
         direct, looked_up = lookup
         return parsed, _merge(looked_up, hits, k), direct
+
+    def _asks_only_metadata(self, parsed: Question) -> bool:
+        """No part of the question asks about the text: "…是哪天印发的？指导思想是什么？" is answered
+        part by part (the date looked up, the rest searched), not with the date alone."""
+        return not parsed.parts or all(
+            (part := self.reader.read(text)).metadata_fields or part.metadata_field for text in parsed.parts
+        )
 
     def _search_answer(self, parsed: Question, hits: list[Hit]) -> Draft:
         """The extractive answer; comparisons and multi-part questions search again through the scope."""

@@ -18,7 +18,7 @@ from ingest.clean import DEFAULT_RULES_FILE
 from ingest.loaders import SUPPORTED_SUFFIXES, Limits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHUNKER_VERSION = "a3"  # bump when ingest's cutting changes, so old vectors are never mixed in
+CHUNKER_VERSION = "a4"  # bump when ingest's cutting changes, so old vectors are never mixed in
 
 
 class _Group(BaseModel):
@@ -131,6 +131,12 @@ class QuerySettings(_Group):
         4,
         ge=1,
         description="Document names at least this long may match a question with one character wrong (棋江万盛).",
+    )
+    max_long_forms: int = Field(
+        3,
+        ge=0,
+        description="A word no document uses is read as a short form (年假 → 年休假) of at most this many of the "
+        "documents' words that keep its characters in order, its first first; fitting more, of none.",
     )
     max_named_documents: int = Field(
         3,
@@ -260,6 +266,12 @@ class AnswerSettings(_Group):
         ge=0,
         description='A question this short without a question word ("气大庆") is answered as "where is this said".',
     )
+    whole_article_chars: int = Field(
+        200,
+        ge=0,
+        description="An answering article whose sentences hold at most this many characters is quoted whole, so its "
+        "conditions, exceptions and penalties stay with the sentence that answers (set by hand).",
+    )
     compare_sentences: int = Field(2, ge=1, description="Sentences per document in a comparison.")
     inherit_below_terms: int = Field(
         2,
@@ -301,7 +313,8 @@ class AnswerSettings(_Group):
     max_quote_chars: int = Field(
         300,
         ge=1,
-        description="A citation's quote grows to cover later sentences of the same article up to this many characters.",
+        description="A model's answer (llm mode): the quote of a cited clause covers the sentences its claims rest "
+        "on when they lie within this many characters.",
     )
 
 

@@ -75,6 +75,60 @@ def test_a_fine_in_the_clause_after_the_semicolon_is_quoted_with_its_offence(lib
     assert "拒不改正的，处二百元以上一千元以下罚款。" in answer.text
 
 
+def test_a_short_article_is_quoted_whole_so_its_exception_stays_with_it(library: PlanQA) -> None:
+    answer = ask(library, "负责地方志工作的机构可以向哪些单位和个人征集地方志资料？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (CHRONICLES, "第十一条")
+    assert "但涉及国家秘密、商业秘密和个人隐私以及不符合档案开放条件的除外。" in answer.text
+
+
+def test_a_provision_cut_at_a_semicolon_is_quoted_to_its_end_but_a_long_article_is_not_quoted_whole(
+    library: PlanQA,
+) -> None:
+    answer = ask(library, "郑州的养犬注册登记，审查符合条件的发给什么？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (ZHENGZHOU, "第十一条")
+    assert (
+        "发给养犬证和犬只标识；[1]因特殊情况不能当场办理的，应当自收到材料之日起七个工作日内，予以办理；[1]"
+        in answer.text
+    )
+    assert "不予登记的，应当给予书面答复，并说明理由。[1]" in answer.text
+    assert "犬只照片两张" not in answer.text  # the article's items are not part of this provision
+
+
+def test_a_place_no_document_names_is_refused_by_name_not_answered_from_another_place(library: PlanQA) -> None:
+    answer = ask(library, "青岛市养犬管理条例对烟台市的犬只收留所有什么规定？")
+    assert answer.refused
+    assert answer.text.endswith("（文件库中的文件没有提到烟台市。）"), answer.text
+    named = ask(library, "青岛市的犬只收留所收留哪些犬只？")
+    assert not named.refused, named.text
+
+
+def test_a_part_asking_for_the_documents_date_is_looked_up_in_the_document_the_first_part_was_answered_from(
+    library: PlanQA,
+) -> None:
+    answer = ask(library, "政府网站集约化试点的指导思想是什么？这个方案是哪天印发的？")
+    assert not answer.refused, answer.text
+    assert answer.text.count("\n") >= 1, answer.text  # one line per part
+    assert "2018年10月27日" in answer.text.split("\n")[-1]
+    assert "[2]" in answer.text.split("\n")[-1]  # the date's citation numbered after the first part's
+    date_first = ask(library, "政府网站集约化试点工作方案是哪天印发的？它的指导思想是什么？")
+    first, *rest = date_first.text.split("\n")
+    assert "2018年10月27日" in first, date_first.text
+    assert any("以习近平新时代中国特色社会主义思想为指导" in line for line in rest), date_first.text
+
+
+def test_documents_are_ordered_by_the_date_asked_or_by_the_first_date_each_states(library: PlanQA) -> None:
+    mixed = ask(library, "地方志工作条例和政府网站集约化试点工作方案哪个早？")
+    assert not mixed.refused, mixed.text
+    lines = mixed.text.split("\n")
+    assert lines[0] == f"按日期，最早的是《{CHRONICLES}》，依次为："
+    assert lines[1].startswith(f"《{CHRONICLES}》：发布日期2006年5月18日[1]")  # a law states when it was published
+    assert "成文日期2018年10月27日[2]" in lines[2]
+    published = ask(library, "地方志工作条例是哪一年公布的？")
+    assert "2006年5月18日" in published.text and not published.refused, published.text
+
+
 def test_a_sentence_introducing_items_is_answered_with_them(library: PlanQA) -> None:
     answer = ask(library, "在郑州，居民申请养犬注册登记要具备什么条件？")
     assert not answer.refused, answer.text

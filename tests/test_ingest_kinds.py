@@ -198,3 +198,22 @@ def test_the_site_suffix_is_cut_from_a_page_title(rules, tmp_path: Path) -> None
     page = PAGE_META.replace('<meta name="ArticleTitle" content="某某县农村人居环境整治实施方案">', "")
     (tmp_path / "page.html").write_text(page, "utf-8")
     assert parse(tmp_path / "page.html", rules)[0].title == "某某县农村人居环境整治实施方案"
+
+
+# -- 决定 ------------------------------------------------------------------------------------------------
+DECISION = """某某市人民代表大会常务委员会关于促进政务服务的决定
+
+一、本市推行统一的电子证照服务，各级机关需要发放证照的，应当提供电子证照；申请人要求获得实体证照的，应当同步发放。
+
+二、政务服务便民热线。本市设立统一的政务服务便民热线，受理企业和群众的咨询、投诉。
+"""
+
+
+def test_a_decisions_article_whose_first_words_end_at_a_semicolon_has_no_heading(rules, tmp_path: Path) -> None:
+    path = tmp_path / "decision.txt"
+    path.write_text(DECISION, encoding="utf-8")
+    _, articles = parse(path, rules)
+    first = by_ref(articles, "一、")
+    assert first.chapter == "一、"  # a clause cut at its semicolon is not a heading, to repeat in every citation
+    assert first.text.startswith("一、本市推行统一的电子证照服务，")
+    assert by_ref(articles, "二、").chapter == "二、政务服务便民热线"

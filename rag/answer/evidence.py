@@ -105,12 +105,21 @@ def sentences(passage: Passage) -> list[Sentence]:
     for start, end in sentence_spans(text):
         line_start = text.rfind("\n", 0, start) + 1
         if start == line_start:
-            start += article_marker_length(text[start:end])
+            start += article_marker_length(text[start:end]) or _bare_number_length(text[start:end])
             if start >= end:  # a bare "第十二条" line
                 continue
         line_end = text.find("\n", end)
         out.append(Sentence(passage, start, end, text[line_start : line_end if line_end >= 0 else len(text)]))
     return out
+
+
+def _bare_number_length(line: str) -> int:
+    """Length of the number opening a provision that has no heading words ("七、" of "七、本市推行…；
+    …"): the citation names it, the quote starts after it."""
+    heading = match_heading(line)
+    if heading is None or heading.title or heading.kind in ITEM_KINDS or not line.startswith(heading.label):
+        return 0
+    return len(heading.label)
 
 
 class Weights:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from ingest.text import citation_label
 from rag.answer.citations import Composer
 from rag.answer.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
+from rag.answer.metadata import metadata_answer
 from rag.answer.refusal import answers, support
 from rag.answer.scope import Scope
 from rag.answer.shapes import generic_words, introductions, items
@@ -85,7 +86,7 @@ class ExtractiveAnswerer:
         return Weights(question, scope.catalogue.keyword, self.settings.nested_term_share)
 
     def _composer(self) -> Composer:
-        return Composer(self.settings.max_quote_chars)
+        return Composer()
 
     def _shaped(
         self, question: Question, weights: Weights, evidence: list[Passage], composer: Composer
@@ -215,8 +216,17 @@ class ExtractiveAnswerer:
                 and (other.asked_kind or not figure)  # "情况紧急的，应当在二十四小时内作出": a figure too
             ):
                 chosen.append(other.sentence)
-        spans = sorted({(s.start, s.end) for s in chosen})
-        return [_source_line(best.passage, spans, composer)]
+        return [_source_line(best.passage, self._provisions(chosen), composer)]
+
+    def _provisions(self, chosen: list[Sentence]) -> list[tuple[int, int]]:
+        """The spans to quote for sentences `chosen` from one article: a short article whole (its
+        conditions and exceptions stay with the sentence that answers), else each sentence with the
+        rest of its provision when it stops at a semicolon."""
+        body = [s for s in sentences(chosen[0].passage) if not s.is_heading]
+        if sum(len(s.text) for s in body) <= self.settings.whole_article_chars:
+            chosen = body
+        unique = {s.start: s for s in _completed(chosen, body)}
+        return _span_of([unique[start] for start in sorted(unique)])
 
     # -- question shapes ------------------------------------------------------------------------
     def _list(
@@ -241,7 +251,7 @@ class ExtractiveAnswerer:
         enumerating = [s for s in ranked if s.sentence.text.count("、") >= settings.min_list_items - 1]
         if enumerating and enumerating[0].score >= settings.extra_sentence_share * ranked[0].score:
             sentence = enumerating[0].sentence
-            return [_source_line(sentence.passage, [(sentence.start, sentence.end)], composer)]
+            return [_source_line(sentence.passage, self._provisions([sentence]), composer)]
         return self._best_sentences(question, weights, evidence, composer)
 
     def _broad(
@@ -290,7 +300,7 @@ class ExtractiveAnswerer:
                 continue
             seen_documents.add(passage.article.doc_id)
             chosen = [scored.sentence] + _continuation(scored.sentence, self.settings.lead_max_chars)
-            lines.append(_source_line(passage, _span_of(chosen), composer))
+            lines.append(_source_line(passage, self._provisions(chosen), composer))
             if len(lines) == self.settings.max_sentences:
                 break
         return lines
@@ -314,7 +324,7 @@ class ExtractiveAnswerer:
         for scored in ranked[: self.settings.max_sentences]:
             sentence = scored.sentence
             chosen = [sentence] + _continuation(sentence, self.settings.lead_max_chars)
-            lines.append(_source_line(sentence.passage, _span_of(chosen), composer))
+            lines.append(_source_line(sentence.passage, self._provisions(chosen), composer))
         return lines
 
     def _per_document(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
@@ -347,7 +357,8 @@ class ExtractiveAnswerer:
     def _per_part(self, question: Question, scope: Scope, composer: Composer) -> list[str] | None:
         """A question in several parts ("…是多少？到2025年又是多少？"): an answer for each part. A later
         part that names no document is read in the one document the earlier parts were answered
-        from ("威海的公共停车场多久内要备案？不备案怎么罚？")."""
+        from ("威海的公共停车场多久内要备案？不备案怎么罚？"); a part asking for that document's
+        metadata ("这个批复是哪天发的") is looked up like a question of its own."""
         lines: list[str] = []
         first: Question | None = None
         for part in question.parts:
@@ -359,6 +370,10 @@ class ExtractiveAnswerer:
                 sub = scope.read(subject + "，" + part)
             first = first or sub
             sub = replace(sub, doc_ids=doc_ids)
+            looked_up = metadata_answer(sub, scope.catalogue, self.settings, composer)
+            if looked_up is not None and not looked_up[0].refused:  # "这个批复是哪天发的": the document's date
+                lines.append(looked_up[0].text)
+                continue
             weights = self._weights(sub, scope)
             evidence = passages(scope.search(sub.query, doc_ids), scope.catalogue, self.settings.evidence_articles)
             lines += self._shaped(sub, weights, evidence, composer) or []
@@ -406,6 +421,18 @@ def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:
         s for s in sentences(sentence.passage) if s.start > sentence.start and s.paragraph == sentence.paragraph
     ]
     return following[:1]
+
+
+def _completed(chosen: list[Sentence], body: list[Sentence]) -> list[Sentence]:
+    """`chosen` with the rest of every provision cut at a semicolon ("…责令改正；" is followed by
+    "拒不改正的，处…罚款。"): an answer never ends in the middle of one."""
+    done = list(chosen)
+    for sentence in done:  # grows while it is read: "…；…；…。" is followed to its end
+        at = next((i for i, s in enumerate(body) if s.start == sentence.start), None)
+        after = _clause_after(body, at) if at is not None else None
+        if after is not None and after not in done:
+            done.append(after)
+    return done
 
 
 def _clause_after(body: list[Sentence], at: int) -> Sentence | None:

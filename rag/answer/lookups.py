@@ -35,6 +35,15 @@ def missing_document_answer(question: Question) -> tuple[Draft, list[Hit]] | Non
     return Draft(f"{REFUSAL}（文件库中没有{missing}。）", [], True), []
 
 
+def absent_place_answer(question: Question) -> tuple[Draft, list[Hit]] | None:
+    """A question about a place no document names ("…给遂宁市安排了什么"): refused, naming the place,
+    rather than answered with what a document says of the places it does name."""
+    if not question.absent_places:
+        return None
+    places = "、".join(question.absent_places)
+    return Draft(f"{REFUSAL}（文件库中的文件没有提到{places}。）", [], True), []
+
+
 def clause_answer(
     question: Question, catalogue: Catalogue, weights: Weights, settings: AnswerSettings
 ) -> tuple[Draft, list[Hit]] | None:
@@ -64,7 +73,7 @@ def clause_answer(
         found = meant
     if not found:
         return Draft(f"{REFUSAL}（所指条款在{_scope(question, catalogue)}中不存在。）", [], True), []
-    composer = Composer(settings.max_quote_chars)
+    composer = Composer()
     lines, hits = [], []
     if len({a.doc_id for a in found}) > 1:
         lines.append("多份文件都有此条款，请指明文件；各文件的规定如下：")
@@ -194,7 +203,7 @@ def _chapter_outline(
     in_chapter = [a for a in candidates if clause_path(a.clause_ref).chapter == query.chapter]
     if not in_chapter:
         return Draft(f"{REFUSAL}（文件中没有第{query.chapter}部分。）", [], True), []
-    composer = Composer(settings.max_quote_chars)
+    composer = Composer()
     lines, hits = [], []
     for doc_id in dict.fromkeys(a.doc_id for a in in_chapter):
         articles = [a for a in in_chapter if a.doc_id == doc_id][: settings.outline_max_headings]

@@ -28,6 +28,13 @@ FIELD_LABELS = {
     MetadataField.DATE_APPROVED: "批准日期",
     MetadataField.DATE_EFFECTIVE: "施行日期",
 }
+# The dates documents are ordered by when a question asks for none: the first a document states.
+DATE_ORDER = (
+    MetadataField.DATE_WRITTEN,
+    MetadataField.DATE_PUBLISHED,
+    MetadataField.DATE_ADOPTED,
+    MetadataField.DATE_EFFECTIVE,
+)
 MAX_NOTE_LINES = 4  # lines of a title note quoted for one field (the original and its amendments)
 
 
@@ -82,19 +89,20 @@ def _squash(text: str) -> str:
 
 
 def metadata_answer(
-    question: Question, catalogue: Catalogue, settings: AnswerSettings
+    question: Question, catalogue: Catalogue, settings: AnswerSettings, composer: Composer | None = None
 ) -> tuple[Draft, list[Hit]] | None:
     """Each asked field of each named document, cited from the line that states it; the notices'
-    hits; None when the question asks for no metadata (or names no document)."""
+    hits; None when the question asks for no metadata (or names no document). `composer`: the one
+    of a longer answer this is a part of, so its `[n]` follow on."""
     fields = question.metadata_fields or ((question.metadata_field,) if question.metadata_field else ())
     if not fields:
         return None
     documents = [catalogue.documents_by_id[d] for d in question.doc_ids if d in catalogue.documents_by_id]
     if MetadataField.ORDER in fields:
-        return _order(documents or list(catalogue.documents), catalogue, settings)
+        return _order(documents or list(catalogue.documents), fields, catalogue)
     if not documents:
         return None
-    composer = Composer(settings.max_quote_chars)
+    composer = composer or Composer()
     lines: list[str] = []
     hits: dict[str, Hit] = {}
     answered = False
@@ -252,21 +260,29 @@ def _effective(
     return []
 
 
-def _order(documents: list[Document], catalogue: Catalogue, settings: AnswerSettings) -> tuple[Draft, list[Hit]]:
-    """Documents by date, earliest first, each date cited from its notice."""
-    dated = sorted((d for d in documents if d.date), key=lambda d: d.date)
+def _order(documents: list[Document], fields: tuple[str, ...], catalogue: Catalogue) -> tuple[Draft, list[Hit]]:
+    """Documents by date, earliest first, each date cited from the line that states it. The date is
+    the one asked ("施行日期哪个早"), else each document's first known of 成文, 公布, 通过, 施行 (a law
+    states when it was adopted and takes effect, not when it was written)."""
+    asked = [MetadataField(f) for f in fields if f in DATE_ORDER]
+    dated = []
+    for document in documents:
+        field = next((f for f in asked or DATE_ORDER if getattr(document, f, "")), None)
+        if field is not None:
+            dated.append((getattr(document, field), field, document))
     if not dated:
         return Draft(f"{REFUSAL}（文件未载明日期。）", [], True), []
-    composer = Composer(settings.max_quote_chars)
-    lines, hits = [f"按成文日期，最早的是{citation_label(dated[0].title)}，依次为："], []
-    for document in dated:
-        value = chinese_date(document.date)
+    dated.sort(key=lambda entry: entry[0])
+    composer = Composer()
+    kinds = {field for _, field, _ in dated}
+    by = FIELD_LABELS[dated[0][1]] if len(kinds) == 1 else "日期"
+    lines, hits = [f"按{by}，最早的是{citation_label(dated[0][2].title)}，依次为："], []
+    for _, field, document in dated:
+        value = field_value(document, field)
         marker = ""
-        notices, _ = _articles(document, catalogue)
-        for article, text in notices:
-            if (found := loose(value).search(text)) is not None:
-                hits.append(Hit(article, 1.0, via=Via.METADATA))
-                marker = composer.cite(article, text, found.start(), found.end())
-                break
-        lines.append(citation_label(document.title) + f"：{value}{marker}")
+        for quote in find_quotes(document, field, value, catalogue)[:1]:
+            hits.append(Hit(quote.article, 1.0, via=Via.METADATA))
+            marker = composer.cite(quote.article, quote.text, quote.start, quote.end)
+        named = "" if len(kinds) == 1 else FIELD_LABELS[field]
+        lines.append(citation_label(document.title) + f"：{named}{value}{marker}")
     return Draft("\n".join(lines), composer.citations, False), hits

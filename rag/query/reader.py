@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from ingest.text import normalise
 from rag.query.clauses import ClauseQuery, parse_clause_query
-from rag.query.names import DocumentNames
+from rag.query.names import DocumentNames, name_rules
 from rag.search.keyword import PARTICLES, KeywordSearch, Tokenizer, jieba_module, pos_tags, stopwords, tokenize
 from rag.settings import QuerySettings
 from rag.store.phrases import PhraseLookup
@@ -34,7 +34,9 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 QUESTION_WORD = re.compile(r"多少|什么|哪|几|如何|怎|是否|吗|呢|？|\?")
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+_SHORT_FORM = re.compile(r"^[\u4e00-\u9fff]{2,3}$")  # "年假", "家暴": a short form of a longer word
 NAME_FLAGS = ("nr", "nrt", "ns")  # people and places: the evidence must name them too
+PLACE_FLAG = "ns"  # a place; one written as a place ("遂宁市": names.toml `place_pattern`) that no document names is asked of none
 # Words of these kinds are never "corrected": numerals, pronouns, adverbs, particles, punctuation…
 FUNCTION_FLAGS = ("m", "r", "d", "p", "c", "u", "y", "e", "o", "q", "x", "f", "t", "a")
 NOUN_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "eng")  # only an unknown noun says "this is not in the plans"
@@ -139,6 +141,7 @@ class Question:
     parts: tuple[str, ...] = ()  # sub-questions of a question that asks several things
     quoted: tuple[str, ...] = ()  # phrases in quotation marks: looked for exactly
     elsewhere: tuple[str, ...] = ()  # document names given with a place no such document has
+    absent_places: tuple[str, ...] = ()  # places named as places ("遂宁市") that no document names
     foreign: float = 0.0  # share of its nouns and verbs that no plan uses ("忽略…指令…提示词": most)
 
 
@@ -149,6 +152,7 @@ class Mended(NamedTuple):
     unknown: tuple[str, ...]  # nouns no plan uses
     names: tuple[str, ...]  # places and people the evidence must name (not common, not in a document's name)
     foreign: float  # share of its nouns and verbs that no plan uses
+    absent_places: tuple[str, ...] = ()  # places named (遂宁市, 天津市) that no document names
 
 
 def _has(text: str, phrases: tuple[str, ...]) -> bool:
@@ -186,6 +190,7 @@ class QuestionReader:
         self._intents = intents or default_intents()
         self._settings = settings or QuerySettings()
         self._homophones = _homophone_index(keyword.vocabulary(), keyword)
+        self._long_forms = _long_form_index(keyword.vocabulary())
 
     def read(self, text: str) -> Question:
         """Everything the answerers need to know about a question, found in this order:
@@ -200,8 +205,9 @@ class QuestionReader:
            the metadata field it asks about, its years, sub-questions and quoted phrases.
         """
         intents = self._intents
-        mended = self.mend(text)
-        expansions = _expansions(mended.text)
+        short_forms = self._abbreviations(text)
+        mended = self.mend(text, frozenset(word for word, _ in short_forms))
+        expansions = _expansions(mended.text) + short_forms
         search_text = _with_terms(mended.text, expansions)
         normalised = normalise(search_text)
         plain = normalise(mended.text)  # what was asked: intents are read from it, not from added terms
@@ -251,33 +257,61 @@ class QuestionReader:
             quoted=tuple(dict.fromkeys(_QUOTED.findall(text))),
             elsewhere=tuple(self.names.named_elsewhere(mended.text)),
             foreign=mended.foreign,
+            absent_places=mended.absent_places,
         )
 
-    def mend(self, text: str) -> Mended:
+    def mend(self, text: str, short_forms: frozenset[str] = frozenset()) -> Mended:
         """Correct homophones of plan words, and note the unknown nouns, the names the evidence
-        must hold and the share of foreign words, in one pass over jieba's tagged words."""
+        must hold and the share of foreign words, in one pass over jieba's tagged words. A short
+        form of a plan word (`_abbreviations`) is neither a typo nor unknown."""
         mended: list[str] = []
         unknown: list[str] = []
         required: list[str] = []
+        absent: list[str] = []
         content = foreign = 0
         for word, flag in pos_tags(text):
-            if self._typo(word, flag) and (correction := self._homophones.get(_pinyin(word))):
+            if (
+                word not in short_forms
+                and self._typo(word, flag)
+                and (correction := self._homophones.get(_pinyin(word)))
+            ):
                 word = correction
             mended.append(word)
-            in_plans = word in self._corpus or word in synonyms()
+            in_plans = word in self._corpus or word in synonyms() or word in short_forms
             if self._content_word(word, flag, VERB_FLAGS):
                 content += 1
                 foreign += not in_plans
             if not in_plans and self._content_word(word, flag, NOUN_FLAGS):
                 unknown.append(word)
+                if flag.startswith(PLACE_FLAG) and name_rules().place_pattern.fullmatch(word):
+                    absent.append(word)
             elif flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word):
                 required.append(word)
         text = "".join(mended)
         named = self.names.strip_names(normalise(text))
         required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
         return Mended(
-            text, tuple(dict.fromkeys(unknown)), tuple(dict.fromkeys(required)), foreign / content if content else 0.0
+            text,
+            tuple(dict.fromkeys(unknown)),
+            tuple(dict.fromkeys(required)),
+            foreign / content if content else 0.0,
+            tuple(dict.fromkeys(absent)),
         )
+
+    def _abbreviations(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Short forms no document uses, with the documents' words they shorten: a Chinese short
+        form keeps characters of the long one in order, starting with its first, and is at least
+        half as long ("年假" → 年休假, "家暴" → 家庭暴力, "产检" → 产前检查). Derived from the documents' own words, so it holds for any document."""
+        found = []
+        for word in dict.fromkeys(jieba_module().lcut(text)):
+            if not _SHORT_FORM.match(word) or word in self._corpus or word in synonyms():
+                continue
+            longer = tuple(
+                w for w in self._long_forms.get(word[0], ()) if len(w) <= 2 * len(word) and _keeps_in_order(word, w)
+            )
+            if 0 < len(longer) <= self._settings.max_long_forms:
+                found.append((word, longer))
+        return tuple(found)
 
     def _typo(self, word: str, flag: str) -> bool:
         """A word that may be a mistyped plan word: not in the plans, not a common word, not a
@@ -377,6 +411,22 @@ def _pinyin(word: str) -> str:
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(word))
+
+
+def _long_form_index(vocabulary: list[str]) -> dict[str, list[str]]:
+    """First character → the documents' words of 3–4 characters: where the long forms of a short
+    form are looked for."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for word in vocabulary:
+        if _HAN_WORD.match(word) and len(word) >= 3:
+            index[word[0]].append(word)
+    return index
+
+
+def _keeps_in_order(short: str, long: str) -> bool:
+    """`short`'s characters occur in `long` in order ("年假" in 年休假)."""
+    rest = iter(long)
+    return len(short) < len(long) and all(char in rest for char in short)
 
 
 def _homophone_index(vocabulary: list[str], keyword: KeywordSearch) -> dict[str, str]:
