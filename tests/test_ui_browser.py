@@ -197,13 +197,21 @@ def shoot(page: Page, folder: Path, name: str) -> Path:
     return path
 
 
-def showing_progress(page: Page) -> list[str]:
-    """The ids of the components on which Gradio shows a progress indicator now."""
-    return page.evaluate(
-        """() => [...document.querySelectorAll('.progress-text, .progress-bar, .eta-bar')]
-              .filter((e) => e.offsetParent !== null)
-              .map((e) => e.closest('[id]').id)
-              .filter((id, i, all) => all.indexOf(id) === i)"""
+def record_progress(page: Page) -> None:
+    """Note, every 20 ms from now on while the run reports its progress (the status line's own text
+    shows), the ids of the components showing a progress indicator: sampled once, a short run could
+    end before the sample."""
+    page.evaluate(
+        """() => {
+          window.progressSeen = new Set();
+          window.progressTimer = setInterval(() => {
+            const running = document.querySelector('#eval-status .progress-text');
+            if (running === null || running.offsetParent === null) return;
+            document.querySelectorAll('.progress-text, .progress-bar, .eta-bar').forEach((e) => {
+              if (e.offsetParent !== null) window.progressSeen.add(e.closest('[id]').id);
+            });
+          }, 20);
+        }"""
     )
 
 
@@ -436,11 +444,11 @@ def eval_run(browser: Browser, app_url: str, reports: Path) -> Iterator[tuple[Pa
     tab(page, "评测")
     expect(page.locator("#eval-report .notice-info")).to_have_text(NO_REPORT)
     page.fill("#eval-password input", PASSWORD)
+    record_progress(page)
     page.click("#eval-run")
     expect(page.locator("#eval-status .progress-text")).to_be_visible()
-    during = showing_progress(page)
     expect(page.locator("#eval-status .notice-ok")).to_have_text("评测完成，表格已更新。", timeout=EVAL_MS)
-    yield page, during
+    yield page, page.evaluate("() => { clearInterval(window.progressTimer); return [...window.progressSeen]; }")
     context.close()
 
 
