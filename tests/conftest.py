@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -21,6 +22,9 @@ from rag.api import PlanQA  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.library import Library
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 PROJECT = Path(__file__).resolve().parent.parent
 PLANS = PROJECT / "data" / "plans"
 
@@ -28,6 +32,29 @@ PLANS = PROJECT / "data" / "plans"
 def make_settings(home: Path, **overrides) -> Settings:
     """Settings for a test: its own home, no .env, no PLANQA_* from the developer's shell."""
     return Settings(_env_file=None, home=home, **overrides)
+
+
+# Headless Chromium from the Debian package (Playwright's own download fails offline); root needs --no-sandbox.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per browser-test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT, copy_home, make_settings, serving
 from fake_openai_server import FakeOpenAIServer
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from rag.api import PlanQA
 from rag.records import REFUSAL
@@ -36,15 +36,6 @@ from ui.documents import wrong_type
 from ui.evaltab import NO_REPORT
 from ui.verify import COMPARE_K, WEAK_MATCH_SCORE
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ANSWER_MS = 60_000  # one answer on a busy two-core machine takes 1–5 s; leave room
@@ -141,14 +132,6 @@ def llm_url(app_planqa: PlanQA, reports: Path) -> Iterator[str]:
         )
         with serving(PlanQA(settings, index=app_planqa.index, build=False), reports_dir=reports) as url:
             yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

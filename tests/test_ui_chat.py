@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import serving
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from test_ui_browser import (
     ANSWER_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     DISTANCE,
     NEIZI,
@@ -67,14 +65,6 @@ CONTRAST_JS = """(element) => {
 def app_url(planqa: PlanQA) -> Iterator[str]:
     with serving(planqa) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
