@@ -16,6 +16,8 @@ What each aggregate averages over (a question where a metric is undefined, `None
 | refusal_accuracy | 1 if refused | unanswerable items |
 | false_refusal_rate | 1 if refused | answerable items (lower is better) |
 | groundedness | share of the answer's claims the app does not mark unsupported (`rag/answer/verify.py`) | answers that were not refusals and make ≥1 claim |
+| coverage_flag_recall | 1 if the answer says it is partial (`coverage`) | answers (not refusals) missing a key fact, when the system reports coverage |
+| coverage_false_flag | 1 if the answer says it is partial | answers (not refusals) holding every key fact, when the system reports coverage (lower is better) |
 | latency_p50_ms, latency_p95_ms | the answer's latency | all items (percentiles, lower is better) |
 
 Citation precision and recall follow ALCE (Gao et al. 2023, https://arxiv.org/abs/2305.14627) in
@@ -60,6 +62,13 @@ METRICS: dict[str, Metric] = {
         Metric("refusal_accuracy", "拒答准确率", "unanswerable items"),
         Metric("false_refusal_rate", "误拒率", "answerable items", higher_is_better=False),
         Metric("groundedness", "有据率", "answers (not refusals) with ≥1 claim"),
+        Metric("coverage_flag_recall", "缺要点标为部分回答", "answers (not refusals) missing a key fact"),
+        Metric(
+            "coverage_false_flag",
+            "全要点误标为部分回答",
+            "answers (not refusals) with every key fact",
+            higher_is_better=False,
+        ),
         Metric("latency_p50_ms", "延迟P50(毫秒)", "all items", higher_is_better=False),
         Metric("latency_p95_ms", "延迟P95(毫秒)", "all items", higher_is_better=False),
     )
@@ -138,6 +147,15 @@ def groundedness(answer: str, citations: Sequence[Cited], threshold: float) -> f
     return 1 - len(unsupported_claims(answer, list(citations), threshold)) / len(found)
 
 
+def coverage_flag(key_facts: float | None, coverage: str) -> tuple[float | None, float | None]:
+    """(flag recall, false flag) of one answer that is not a refusal: whether it says it is partial
+    when it misses a key fact, and when it holds them all; None where it does not apply."""
+    if key_facts is None:
+        return None, None
+    partial = 1.0 if coverage == "partial" else 0.0
+    return (partial, None) if key_facts < 1 else (None, partial)
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile (linear interpolation, as numpy); None for no values."""
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
@@ -157,8 +175,11 @@ def score(item: Item, response: Response, support_threshold: float) -> Scores:
         scores[f"recall@{RECALL_DEPTH}"] = recall_at(retrieved, item.gold, RECALL_DEPTH)
         scores["citation_precision"] = citation_precision(cited, item.gold)
         scores["citation_recall"] = citation_recall(cited, item.gold)
-        scores["key_fact_accuracy"] = key_facts_present(response.answer if answered else "", item.key_facts)
+        scores["key_fact_accuracy"] = key_facts_present(response.body if answered else "", item.key_facts)
         scores["false_refusal_rate"] = 0.0 if answered else 1.0
+        if answered and response.coverage is not None:
+            flagged = coverage_flag(scores["key_fact_accuracy"], response.coverage)
+            scores["coverage_flag_recall"], scores["coverage_false_flag"] = flagged
     else:
         scores["refusal_accuracy"] = 0.0 if answered else 1.0
     if answered:

@@ -95,10 +95,11 @@ def question_record(item: Item, run: Run, index: int) -> dict[str, Any]:
         "reference": item.answer,
         "answer": response.answer,
         "refused": response.refused,
+        "coverage": response.coverage,
         "error": response.error,
         "latency_ms": round(response.latency_ms, 1),
         "key_facts": [
-            {"fact": f, "found": not response.refused and contains(response.answer, f)} for f in item.key_facts
+            {"fact": f, "found": not response.refused and contains(response.body, f)} for f in item.key_facts
         ],
         "gold": [
             {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.answer.presentation import without_note
 from rag.records import Answer, Hit
 
 
@@ -43,6 +44,13 @@ class Response:
     retrieved: tuple[Retrieved, ...] = ()
     latency_ms: float = 0.0
     error: str = ""  # the system raised instead of answering (scored as a wrong, unrefused answer)
+    coverage: str | None = None  # PlanQA's "full" | "partial" | "none"; None for a system that does not say
+
+    @property
+    def body(self) -> str:
+        """What the answer says: its text without the line saying it is partial (which repeats the
+        question's words, so it must not count as stating a key fact)."""
+        return without_note(self.answer)
 
     @property
     def support(self) -> tuple[Cited, ...]:
@@ -75,4 +83,5 @@ def from_answer(item_id: str, answer: Answer) -> Response:
         ),
         retrieved=tuple(retrieved(h) for h in answer.retrieved),
         latency_ms=answer.latency_ms,
+        coverage=answer.coverage,
     )

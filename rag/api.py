@@ -9,7 +9,7 @@ print(answer.text, [c.label for c in answer.citations])
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -18,13 +18,21 @@ from ingest.pipeline import doc_id_for
 from ingest.records import Article, Document
 from rag.answer.evidence import Weights, whole_article
 from rag.answer.extractive import ExtractiveAnswerer
-from rag.answer.lookups import absent_place_answer, clause_answer, metadata_answer, missing_document_answer
+from rag.answer.lookups import (
+    absent_place_answer,
+    clause_answer,
+    metadata_answer,
+    missing_document_answer,
+    other_language_answer,
+)
+from rag.answer.presentation import present
 from rag.answer.scope import Scope
 from rag.answer.verify import unsupported_claims
 from rag.query.checks import check_question
+from rag.query.followup import FollowUp, Turn, read_follow_up
 from rag.query.names import AmbiguousName, DocumentNames, load_aliases
 from rag.query.reader import Question, QuestionReader
-from rag.records import Answer, AnswerMode, Draft, Hit
+from rag.records import Answer, AnswerMode, Draft, Hit, Via
 from rag.search.hybrid import HybridSearch, SearchMode
 from rag.settings import Settings, get_settings
 from rag.store.library import IngestReport, Library, Progress
@@ -62,19 +70,35 @@ class PlanQA:
         return _shared(get_settings(settings))
 
     # -- answering ------------------------------------------------------------------------------
-    def ask(self, question: str, *, k: int | None = None, doc: str | None = None, id: object = None) -> Answer:
-        """Answer one question; `doc` limits it to one document (title, short name or id)."""
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        doc: str | None = None,
+        id: object = None,
+        history: Sequence[Answer | str] = (),
+    ) -> Answer:
+        """Answer one question; `doc` limits it to one document (title, short name or id). `history`:
+        the conversation before it, oldest first (earlier answers, or earlier questions, which are
+        answered again to know what they cited): a follow-up ("那它的人口目标呢？") is written out with
+        the last of them, and the answer says how (`understood_as`)."""
         started = time.perf_counter()
+        previous = self._previous_turn(history)
         with self.index.reading():  # one index state for the whole answer, even while a write lands
-            draft, hits, parsed = self._draft(question, k, doc)
-        return self._finish(parsed, draft, hits, started, id)
+            draft, hits, parsed, follow_up = self._draft(question, k, doc, previous)
+        return self._finish(parsed, draft, hits, started, id, follow_up)
 
-    def stream(self, question: str, *, k: int | None = None, doc: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text as it is written (pieces), then the finished `Answer`."""
+    def stream(
+        self, question: str, *, k: int | None = None, doc: str | None = None, history: Sequence[Answer | str] = ()
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is written (pieces), then the finished `Answer` (`history`: as
+        for `ask`)."""
         started = time.perf_counter()
-        text = check_question(question, self.settings.answer.max_question_chars)
+        previous = self._previous_turn(history)
         with self.index.reading() as catalogue:  # released before the first yield (it is per thread)
-            parsed, hits, direct = self._prepare(text, k, doc)
+            text, follow_up = self._follow_up(question, previous)
+            parsed, hits, direct = self._prepare(text, k, doc, follow_up)
             if direct is None and self.settings.answer.mode != AnswerMode.LLM:
                 direct = self._search_answer(parsed, hits)
         if direct is None:
@@ -83,10 +107,11 @@ class PlanQA:
                     yield piece
                 else:
                     draft = piece
-            yield self._finish(parsed, draft, hits, started, None)
+            yield self._finish(parsed, draft, hits, started, None, follow_up)
             return
-        yield direct.text
-        yield self._finish(parsed, direct, hits, started, None)
+        answer = self._finish(parsed, direct, hits, started, None, follow_up)
+        yield answer.text
+        yield answer
 
     def search(
         self, query: str, *, k: int | None = None, doc: str | None = None, mode: SearchMode = SearchMode.HYBRID
@@ -181,26 +206,50 @@ class PlanQA:
         return planqa_runnable(self)
 
     # -- steps ----------------------------------------------------------------------------------
-    def _draft(self, question: str, k: int | None, doc: str | None) -> tuple[Draft, list[Hit], Question]:
-        text = check_question(question, self.settings.answer.max_question_chars)
-        parsed, hits, direct = self._prepare(text, k, doc)
+    def _draft(
+        self, question: str, k: int | None, doc: str | None, previous: Turn | None
+    ) -> tuple[Draft, list[Hit], Question, FollowUp | None]:
+        text, follow_up = self._follow_up(question, previous)
+        parsed, hits, direct = self._prepare(text, k, doc, follow_up)
         if direct is not None:
-            return direct, hits, parsed
+            return direct, hits, parsed, follow_up
         if self.settings.answer.mode == AnswerMode.LLM:
-            return self.llm.answer(parsed, hits, self.index.catalogue()), hits, parsed
-        return self._search_answer(parsed, hits), hits, parsed
+            return self.llm.answer(parsed, hits, self.index.catalogue()), hits, parsed, follow_up
+        return self._search_answer(parsed, hits), hits, parsed, follow_up
 
-    def _prepare(self, text: str, k: int | None, doc: str | None) -> tuple[Question, list[Hit], Draft | None]:
+    def _previous_turn(self, history: Sequence[Answer | str]) -> Turn | None:
+        """What a follow-up reads with: the last turn of `history`. Questions given as text are answered
+        again, each with the turns before it, the last `PLANQA_QUERY__HISTORY_TURNS` only."""
+        if not history:
+            return None
+        turns = list(history)[-self.settings.query.history_turns :]
+        answers: list[Answer] = []
+        for turn in turns:
+            answers.append(turn if isinstance(turn, Answer) else self.ask(turn, history=answers[-1:]))
+        return Turn.of(answers[-1])
+
+    def _follow_up(self, question: str, previous: Turn | None) -> tuple[str, FollowUp | None]:
+        """The question to answer: checked, and written out in full when it follows up `previous`."""
+        text = check_question(question, self.settings.answer.max_question_chars)
+        follow_up = read_follow_up(text, previous, self.reader, self.settings.query.follow_up_max_chars)
+        return (follow_up.text if follow_up else text), follow_up
+
+    def _prepare(
+        self, text: str, k: int | None, doc: str | None, follow_up: FollowUp | None = None
+    ) -> tuple[Question, list[Hit], Draft | None]:
         """Read the question, retrieve, and answer directly when it is a lookup."""
         catalogue = self.index.catalogue()
         parsed = self.reader.read(text)
         if doc:
             parsed = replace(parsed, doc_ids=self.resolve_documents(doc))
+        elif follow_up and follow_up.doc_ids and not parsed.doc_ids:
+            parsed = replace(parsed, doc_ids=follow_up.doc_ids)
         k = max(k or self.settings.retrieval.k, 1)
         hits = self.retriever.search(parsed.query, k, parsed.doc_ids or None)
         answer = self.settings.answer
         lookup = (
-            missing_document_answer(parsed)
+            other_language_answer(parsed, self.settings.query.min_chinese_share)
+            or missing_document_answer(parsed)
             or absent_place_answer(parsed)
             or (metadata_answer(parsed, catalogue, answer) if self._asks_only_metadata(parsed) else None)
             or clause_answer(parsed, catalogue, Weights(parsed, catalogue.keyword, answer.nested_term_share), answer)
@@ -222,14 +271,33 @@ class PlanQA:
         scope = Scope(self.index.catalogue(), self.retriever, self.reader, self.settings.retrieval.k)
         return self.extractive.answer(parsed, hits, scope)
 
-    def _finish(self, parsed: Question, draft: Draft, hits: list[Hit], started: float, id: object) -> Answer:
+    def _finish(
+        self,
+        parsed: Question,
+        draft: Draft,
+        hits: list[Hit],
+        started: float,
+        id: object,
+        follow_up: FollowUp | None = None,
+    ) -> Answer:
+        """The answer as it reads (`rag.answer.presentation`: direct line, short titles, how much of
+        the question it covers), checked against its citations and timed."""
+        draft, assessed, direct = present(
+            parsed,
+            draft,
+            self.reader,
+            self.index.catalogue(),
+            self.settings.answer,
+            looked_up=any(h.via != Via.SEARCH for h in hits),
+            extractive=self.settings.answer.mode != AnswerMode.LLM,
+        )
         unsupported = (
             []
             if draft.refused
             else unsupported_claims(draft.text, draft.citations, self.settings.answer.support_threshold)
         )
         return Answer(
-            question=parsed.text,
+            question=follow_up.asked if follow_up else parsed.text,
             text=draft.text,
             refused=draft.refused,
             citations=draft.citations,
@@ -238,6 +306,10 @@ class PlanQA:
             latency_ms=(time.perf_counter() - started) * 1000,
             mode=AnswerMode(self.settings.answer.mode),
             id=id,
+            understood_as=follow_up.text if follow_up else "",
+            coverage=assessed.coverage,
+            missing=list(assessed.missing),
+            direct=direct,
         )
 
 

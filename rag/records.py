@@ -9,6 +9,8 @@ from typing import Any
 from ingest.records import Article
 
 REFUSAL = "文件中未找到相关内容。"  # the plain sentence a refused answer starts with
+# The line a partial answer ends with; `{missing}` is the asks that found no evidence, each in “”.
+PARTIAL_NOTE = "（只回答了部分问题：没有找到关于{missing}的内容。）"
 
 
 class Via(StrEnum):
@@ -17,6 +19,14 @@ class Via(StrEnum):
     SEARCH = "search"  # hybrid retrieval
     LOOKUP = "lookup"  # a clause the question points at ("第（十二）条")
     METADATA = "metadata"  # the issuing notice cited for a document's 发文字号, 发布单位 or dates
+
+
+class Coverage(StrEnum):
+    """How much of the question an answer covers (rag/answer/coverage.py)."""
+
+    FULL = "full"
+    PARTIAL = "partial"  # some asks found no evidence: `Answer.missing`
+    NONE = "none"  # a refusal
 
 
 class AnswerMode(StrEnum):
@@ -123,6 +133,10 @@ class Answer:
     latency_ms: float = 0.0
     mode: AnswerMode = AnswerMode.EXTRACTIVE
     id: Any = None
+    understood_as: str = ""  # a follow-up written out in full ("《…》的人口目标是什么？"), when it was one
+    coverage: Coverage = Coverage.FULL
+    missing: list[str] = field(default_factory=list)  # the asks of the question no quote covers
+    direct: str = ""  # the short first line of `text` ("28公里[1]"), when it has one (the app shows it apart)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of DESIGN.md (`ask --json`, `--jsonl`, the app's /ask endpoint)."""
@@ -138,5 +152,9 @@ class Answer:
             unsupported=list(self.unsupported),
             latency_ms=round(self.latency_ms, 1),
             mode=self.mode,
+            coverage=self.coverage,
+            missing=list(self.missing),
         )
+        if self.understood_as:
+            data["understood_as"] = self.understood_as
         return data

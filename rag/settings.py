@@ -18,7 +18,7 @@ from ingest.clean import DEFAULT_RULES_FILE
 from ingest.loaders import SUPPORTED_SUFFIXES, Limits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHUNKER_VERSION = "a4"  # bump when ingest's cutting changes, so old vectors are never mixed in
+CHUNKER_VERSION = "a5"  # bump when ingest's cutting changes, so old vectors are never mixed in
 
 
 class _Group(BaseModel):
@@ -132,6 +132,22 @@ class QuerySettings(_Group):
         ge=1,
         description="Document names at least this long may match a question with one character wrong (棋江万盛).",
     )
+    min_chinese_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A question fewer of whose letters are Chinese characters is asked to be asked in Chinese "
+        "(the documents are Chinese; answers quote them by the question's words).",
+    )
+    follow_up_max_chars: int = Field(
+        12,
+        ge=0,
+        description="A question of at most this many characters ending in 呢 (自贡呢？, 第二条呢？) is read as an "
+        "ellipsis of the conversation's previous question.",
+    )
+    history_turns: int = Field(
+        3, ge=1, description="Earlier questions given as text (`history`) that are answered again to read a follow-up."
+    )
     max_long_forms: int = Field(
         3,
         ge=0,
@@ -171,6 +187,13 @@ class AnswerSettings(_Group):
         le=1,
         description="refusal_threshold when keyword and dense retrieval both rank the sentence's article in their top agreement_top.",
     )
+    named_document_threshold: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="In a comparison of documents the person named, least share of the question a sentence holding "
+        "the question's key term must cover (the rest of the question says how the two are compared). Set by hand.",
+    )
     agreement_top: int = Field(
         2,
         ge=1,
@@ -181,6 +204,13 @@ class AnswerSettings(_Group):
         ge=0,
         le=1,
         description="A best sentence covering this share of the question may lack its heaviest word (set by hand).",
+    )
+    agreed_key_term_free_article: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="An article both retrievers rank in their top agreement_top that holds this share of the "
+        "question's content words may lack its heaviest word (a paraphrase: 保存 for 留存). Set by hand.",
     )
     min_article_terms: float = Field(
         0.3,
@@ -315,6 +345,32 @@ class AnswerSettings(_Group):
         ge=1,
         description="A model's answer (llm mode): the quote of a cited clause covers the sentences its claims rest "
         "on when they lie within this many characters.",
+    )
+    # How an answer reads (rag/answer/direct.py, titles.py, coverage.py).
+    short_title_chars: int = Field(
+        20,
+        ge=4,
+        description="A document title longer than this is written short in the answer's text (the citation keeps it "
+        "whole): about one line of a phone (set by hand).",
+    )
+    direct_max_distance: int = Field(
+        12,
+        ge=0,
+        description="The direct line's figure lies at most this many characters from one of the question's words in "
+        "its quote; else there is no direct line (set by hand, checked on the dev set).",
+    )
+    coverage_list_items: int = Field(
+        3,
+        ge=2,
+        description='A list question naming no count is answered by a list ("共4项") or by a clause about it '
+        'enumerating at least this many things ("A、B、C"); else its answer is partial (set by hand).',
+    )
+    coverage_missing_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="An ask (a question, one of its parts, one document of a comparison) whose words the quotes do "
+        "not hold this share of (IDF weight) found no evidence: the answer is partial (fitted on the dev set).",
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from rag.answer.evidence import Weights, figures, passages, sentences
+from rag.answer.evidence import Weights, figures, has_unit, passages, sentences
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.api import PlanQA
 from rag.query.reader import Want
@@ -210,6 +210,107 @@ def test_a_time_that_opens_a_sentence_belongs_to_the_clause_after_it(library: Pl
     assert not has_kind(question, weights, "试点地区完成政府网站集约化工作，2019年12月底前启动总结评估。")
 
 
+def test_a_clause_going_on_with_bing_speaks_of_the_clauses_before_it(library: PlanQA) -> None:
+    keyword = library.index.catalogue().keyword
+    question = library.reader.read("试点地区什么时候要报实施方案？")
+    weights = Weights(question, keyword, 0.5)
+    has_kind = ExtractiveAnswerer._has_asked_kind
+    assert has_kind(question, weights, "试点地区要抓紧制定具体实施方案，细化任务措施，并于2018年12月底前报送备案。")
+    # a clause with a subject of its own is not about the clauses before it
+    assert not has_kind(question, weights, "试点地区要抓紧制定具体实施方案，平台于2018年12月底前上线。")
+
+
+@pytest.mark.parametrize("question", ["流浪犬几天内要通知养犬人？", "几个月内要领取奖励？", "每年召开几次会议？"])
+def test_how_many_days_months_or_times_asks_for_a_figure(library: PlanQA, question: str) -> None:
+    assert Want.NUMBER in library.reader.read(question).wants
+
+
+@pytest.mark.parametrize(
+    ("question", "unit_of_the_answer"),
+    [
+        ("登记不能当场办理的，多久内要办理？", "工作日"),  # "七个工作日内"
+        ("犬只丢失了多少天内要办注销登记？", "日"),  # "三十日内": 天 is written 日
+        ("举报人多长时间内要领奖？", "个月"),  # "多长时间" asks for a duration as "多久" does
+    ],
+)
+def test_a_duration_is_asked_in_the_units_the_documents_write_it_in(
+    library: PlanQA, question: str, unit_of_the_answer: str
+) -> None:
+    assert unit_of_the_answer in library.reader.read(question).units
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "found"),
+    [
+        ("应当自收到材料之日起七个工作日内，予以办理", ("工作日",), True),  # the measure word between
+        ("应当在被告知奖励决定之日起6个月内", ("个月",), True),
+        ("每个工作日公布一次", ("工作日",), False),  # no number
+    ],
+)
+def test_a_counted_unit_follows_its_number_and_measure_word(text: str, units: tuple[str, ...], found: bool) -> None:
+    assert has_unit(text, units) is found
+
+
+def test_a_duration_counted_in_working_days_answers_how_long(library: PlanQA) -> None:
+    answer = ask(library, "郑州养犬登记不能当场办理的，多久内要办理？")
+    assert not answer.refused, answer.text
+    assert sources(answer)[0] == (ZHENGZHOU, "第十一条")
+    assert "七个工作日内" in answer.text
+
+
+def test_a_later_part_pointing_back_is_asked_of_the_document_just_answered_from(library: PlanQA) -> None:
+    answer = ask(library, "郑州发现犬只有狂犬病征兆的怎么处理？这个条例是哪天通过的？")
+    assert sources(answer) == [(ZHENGZHOU, "第二十条"), (ZHENGZHOU, "题注")]
+    assert "通过日期：2007年6月22日" in answer.text
+
+
+def test_two_places_before_one_documents_name_set_their_documents_side_by_side(library: PlanQA) -> None:
+    answer = ask(library, "郑州和青岛的养犬条例对犬只免疫咋说的")
+    assert sorted(sources(answer)) == [(ZHENGZHOU, "第八条"), (QINGDAO, "第八条")]
+    assert "养犬实行强制免疫制度。" in answer.text
+    assert "犬用狂犬病疫苗实行免费。" in answer.text
+
+
+def test_a_place_beside_a_named_document_names_its_own_document_to_compare(library: PlanQA) -> None:
+    question = "郑州养狗条例和青岛养犬条例，对每户能养几只狗的规定一样吗？"
+    assert "养狗" not in library.reader.read(question).names  # jieba tags it a person's name
+    answer = ask(library, question)
+    assert sorted(sources(answer)) == [(ZHENGZHOU, "第九条"), (QINGDAO, "第五条")]
+    assert "每户居民只准饲养一只犬。" in answer.text
+    assert "居民养犬的，每户限养一只。" in answer.text
+
+
+def test_the_dates_of_two_named_documents_are_looked_up_in_each(library: PlanQA) -> None:
+    answer = ask(library, "郑州养犬条例跟地方志工作条例，施行日期各是啥？")
+    assert f"《{ZHENGZHOU}》的施行日期：2007年10月1日" in answer.text
+    assert f"《{CHRONICLES}》的施行日期：2006年5月18日" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "understood", "source"),
+    [
+        (
+            "郑州的养犬登记由哪个部门负责？",
+            "那它什么时候施行？",
+            f"《{ZHENGZHOU}》什么时候施行？",
+            (ZHENGZHOU, "第三十三条"),
+        ),
+        (
+            "郑州市城市养犬管理条例第十五条讲了什么？",
+            "第十六条呢？",
+            f"《{ZHENGZHOU}》第十六条讲了什么？",
+            (ZHENGZHOU, "第十六条"),
+        ),
+    ],
+)
+def test_a_follow_up_is_read_with_the_regulation_the_previous_answer_cites(
+    library: PlanQA, first: str, then: str, understood: str, source: tuple[str, str]
+) -> None:
+    answer = library.ask(then, history=[ask(library, first)])
+    assert answer.understood_as == understood
+    assert sources(answer)[0] == source
+
+
 # -- what a figure is ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -220,6 +321,8 @@ def test_a_time_that_opens_a_sentence_belongs_to_the_clause_after_it(library: Pl
         ("《法治政府建设实施纲要（2015—2020年）》要求完善规范性文件制定程序", []),
         ("共建百万人口现代化城市", []),
         ("两市中心城区直线距离仅28公里", ["28"]),
+        ("联席会议原则上每年召开两次会议", ["两"]),  # a count of times
+        ("你部《关于提请调整完善联席会议制度的请示》（教职成〔2018〕8号）收悉", []),  # a document's number
     ],
 )
 def test_figures(text: str, expected: list[str]) -> None:

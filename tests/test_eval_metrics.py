@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from conftest import make_settings
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -189,7 +191,49 @@ def test_a_correct_cited_answer_scores_full_marks():
         "hit@1": 1.0, "hit@5": 1.0, "mrr": 1.0, "recall@5": 1.0,
         "citation_precision": 1.0, "citation_recall": 1.0, "key_fact_accuracy": 1.0,
         "refusal_accuracy": None, "false_refusal_rate": 0.0, "groundedness": 1.0,
+        "coverage_flag_recall": None, "coverage_false_flag": None,  # the response says nothing of coverage
     }  # fmt: skip
+
+
+# -- saying an answer is partial ------------------------------------------------------------------
+NOTE = "（只回答了部分问题：没有找到关于“28公里”的内容。）"
+
+
+def test_an_answer_missing_a_key_fact_counts_for_flag_recall_when_it_says_it_is_partial():
+    said = replace(response(f"{OTHER}[1]\n{NOTE}", cited=(Cited(1, OTHER),)), coverage="partial")
+    silent = replace(said, answer=f"{OTHER}[1]", coverage="full")
+    assert (
+        score(item(), said, THRESHOLD)["coverage_flag_recall"],
+        score(item(), silent, THRESHOLD)["coverage_flag_recall"],
+    ) == (1.0, 0.0)
+    assert score(item(), said, THRESHOLD)["coverage_false_flag"] is None
+
+
+def test_an_answer_holding_every_key_fact_said_to_be_partial_is_a_false_flag():
+    said = replace(response(f"{DISTANCE}[1]", cited=(Cited(1, DISTANCE),)), coverage="partial")
+    scores = score(item(), said, THRESHOLD)
+    assert (scores["coverage_false_flag"], scores["coverage_flag_recall"]) == (1.0, None)
+    assert score(item(), replace(said, coverage="full"), THRESHOLD)["coverage_false_flag"] == 0.0
+
+
+def test_the_partial_note_does_not_state_a_key_fact_it_names():
+    said = replace(response(f"{OTHER}[1]\n{NOTE}", cited=(Cited(1, OTHER),)), coverage="partial")
+    assert contains(said.answer, "28公里")
+    assert score(item(), said, THRESHOLD)["key_fact_accuracy"] == 0.0
+    assert score(item(), said, THRESHOLD)["groundedness"] == 1.0  # the note is no claim
+
+
+def test_coverage_is_not_scored_for_refusals_nor_for_systems_that_do_not_report_it():
+    refusal = replace(response("文件中未找到相关内容。", refused=True), coverage="none")
+    baseline = response(f"{OTHER}[1]", cited=(Cited(1, OTHER),))
+    for answered in (refusal, baseline):
+        scores = score(item(), answered, THRESHOLD)
+        assert (scores["coverage_flag_recall"], scores["coverage_false_flag"]) == (None, None)
+
+
+def test_from_answer_carries_the_coverage_planqa_reports(planqa):
+    answer = planqa.ask("内江和自贡相距多远")
+    assert from_answer("e1", answer).coverage == "full"
 
 
 def test_refusing_an_answerable_question_is_a_false_refusal_and_its_related_sources_do_not_count():

@@ -206,6 +206,8 @@ def test_a_question_mark_in_a_sentence_is_kept(rules: CleaningRules) -> None:
         "• 微信",
         "我是“渝快小宝”",
         "点击我,为您语音播报",
+        "【我要纠错】 责任编辑：王某",
+        "责任编辑：李某某",
     ],
 )
 def test_site_chrome_lines_are_recognised(rules: CleaningRules, line: str) -> None:

@@ -91,6 +91,14 @@ def test_ask_quotes_every_sentence_the_answer_rests_on(client: Client) -> None:
     assert all(quote in citation["text"] and quote in data["answer"] for quote in citation["quotes"])
 
 
+def test_a_follow_up_is_read_only_in_a_conversation(client: Client) -> None:
+    alone = client.predict("那它的发展目标是什么？", api_name="/ask")
+    assert "understood_as" not in alone
+    followed = client.predict("那它的发展目标是什么？", [DISTANCE], api_name="/ask_in_conversation")
+    assert followed["understood_as"] == "《内江自贡同城化发展总体方案》的发展目标是什么？"
+    assert followed["citations"][0]["clause_ref"] == "三、（三）"
+
+
 def test_ask_gives_what_the_python_api_gives(client: Client, app_planqa: PlanQA) -> None:
     data = client.predict(DISTANCE, api_name="/ask")
     expected = app_planqa.ask(DISTANCE).to_json()
@@ -109,16 +117,16 @@ def test_an_empty_question_is_an_error_with_its_reason(client: Client) -> None:
         client.predict("  ", api_name="/ask")
 
 
-def test_ask_is_the_only_public_endpoint(client: Client) -> None:
+def test_asking_is_the_only_public_api(client: Client) -> None:
     api = client.view_api(return_format="dict", print_info=False)
-    assert list(api["named_endpoints"]) == ["/ask"]
+    assert list(api["named_endpoints"]) == ["/ask", "/ask_in_conversation"]
     assert api["unnamed_endpoints"] == {}
 
 
 def test_every_page_event_is_private(app_planqa: PlanQA) -> None:
     config = build_app(app_planqa).get_config_file()
     public = [d["api_name"] for d in config["dependencies"] if d["api_visibility"] != "private"]
-    assert public == ["ask"]
+    assert public == ["ask", "ask_in_conversation"]
 
 
 # -- safe defaults -----------------------------------------------------------------------------

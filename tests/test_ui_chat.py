@@ -32,8 +32,11 @@ from rag.api import PlanQA
 from ui.verify import SAME_DOCUMENT
 
 POSITIONS = "内自同城化的四个发展定位是什么？"  # one article, four quoted sentences
+PARTIAL = "川南渝西的发展目标和交通建设分别是什么？"  # answered with the goals only: nothing on transport
 WCAG_AA = 4.5  # least contrast of normal text (WCAG 2.x, level AA)
 MIN_TITLE_CHARS_PER_LINE = 15  # a title in a column of its own; two 170-px columns gave it two
+FIRST_LINE_PX = 24  # at most the message's own padding above its first line
+MESSAGE_TOP_JS = "e => e.getBoundingClientRect().top - e.closest('[data-testid=bot]').getBoundingClientRect().top"
 PIN_SETTLE_MS = 1500  # longer than the chat's own scroll-to-bottom after its content grows (300 ms)
 
 # WCAG contrast between an element's text and what is painted under it: its own background over
@@ -199,6 +202,45 @@ def test_the_quote_and_its_highlight_are_readable_in_both_colour_schemes(
         assert png_width(shoot(page, tmp_path, "dark")) == PHONE["width"]
 
 
+# -- the direct line and the partial notice ---------------------------------------------------------
+def test_the_direct_answer_comes_first_and_stands_out_on_a_desktop(desktop: Page) -> None:
+    message = bot(desktop, 1)
+    direct = message.locator(".direct-answer")
+    expect(direct).to_have_text("28公里[1]")
+    expect(direct.locator("a.cite-link")).to_have_attribute("href", "#cite-1-1")
+    assert direct.bounding_box()["y"] <= message.locator(".message-content .md > p").first.bounding_box()["y"]
+    size = direct.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    body = message.locator(".message-content .md > p").last.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 1.2 * body
+    expect(bot(desktop, 2).locator(".direct-answer")).to_have_count(0)  # "发展定位是什么" asks for no figure
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_direct_answer_opens_the_message_and_is_readable(phones: dict[str, Page], scheme: str) -> None:
+    message = bot(phones[scheme], 1)
+    direct = message.locator(".direct-answer")
+    expect(direct).to_have_text("28公里[1]")
+    assert direct.evaluate(MESSAGE_TOP_JS) <= FIRST_LINE_PX  # the message's first line: seen before the quotes
+    assert direct.evaluate(CONTRAST_JS) >= WCAG_AA
+
+
+@pytest.mark.parametrize(
+    ("phone", "scheme"), [(False, "light"), (True, "light"), (True, "dark")], ids=["desktop", "phone", "phone-dark"]
+)
+def test_a_partial_answer_says_which_part_found_nothing(
+    new_page: Callable[..., Page], phone: bool, scheme: str
+) -> None:
+    page = new_page(phone=phone, scheme=scheme)
+    ask(page, PARTIAL)
+    note = bot(page, 1).locator(".partial-note")
+    expect(note).to_have_text("⚠ 只回答了部分问题：没有找到关于“交通建设”的内容。")
+    expect(note).to_be_visible()
+    assert note.evaluate(CONTRAST_JS) >= WCAG_AA
+    assert "（只回答了部分问题" not in bot(page, 1).inner_text()  # said once, as the notice
+    ask(page, DISTANCE)
+    expect(bot(page, 2).locator(".partial-note")).to_have_count(0)
+
+
 # -- 对照阅读 on a phone ----------------------------------------------------------------------------
 def test_on_a_phone_the_comparison_stacks_its_two_documents(new_page: Callable[..., Page], planqa: PlanQA) -> None:
     page = new_page(phone=True)
@@ -227,3 +269,20 @@ def test_the_comparison_refuses_the_same_document_on_both_sides(new_page: Callab
     page.click("#compare-button")
     expect(page.locator("#compare-left .notice-warn")).to_have_text(SAME_DOCUMENT)
     expect(page.locator("#compare-right .hit-card")).to_have_count(0)
+
+
+# -- follow-ups -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_follow_up_is_answered_from_the_previous_answers_document_and_says_how_it_was_read(
+    new_page: Callable[..., Page], phone: bool
+) -> None:
+    page = new_page(phone=phone)
+    ask(page, DISTANCE)
+    ask(page, "那它的发展目标是什么？")
+    understood = bot(page, 2).locator(".understood-as")
+    expect(understood).to_have_text(f"理解为：《{NEIZI}》的发展目标是什么？")
+    expect(understood).to_be_visible()
+    assert "三、（三）发展目标" in bot(page, 2).inner_text()
+    # a question that stands on its own is not rewritten
+    ask(page, "綦江和万盛的发展定位是什么？")
+    expect(bot(page, 3).locator(".understood-as")).to_have_count(0)

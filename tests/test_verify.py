@@ -48,6 +48,18 @@ def test_connector_lines_ending_with_a_colon_are_not_claims() -> None:
     assert claims("按成文日期，最早的是《甲》，依次为：\n《甲》：2021年6月25日[1]") == [Claim("2021年6月25日", (1,))]
 
 
+def test_the_line_saying_an_answer_is_partial_is_not_a_claim() -> None:
+    answer = "两市中心城区直线距离仅28公里。[1]\n（只回答了部分问题：没有找到关于“交通建设”的内容。）"
+    assert claims(answer) == [Claim("两市中心城区直线距离仅28公里。", (1,))]
+    assert unsupported_claims(answer, [_citation()], 0.5) == []
+
+
+def test_a_direct_line_copied_from_the_quote_is_a_supported_claim() -> None:
+    answer = "28公里[1]\n《内江自贡同城化发展总体方案》二、（一）空间相近人文相亲：两市中心城区直线距离仅28公里。[1]"
+    assert claims(answer)[0] == Claim("28公里", (1,))
+    assert unsupported_claims(answer, [_citation()], 0.5) == []
+
+
 def test_a_verbatim_sentence_is_fully_supported() -> None:
     assert support("两市中心城区直线距离仅28公里", [ARTICLE_TEXT]) == 1.0
 

@@ -4,7 +4,7 @@
     launch(PlanQA())                 # blocks; binds settings.app.host:port (127.0.0.1:7860)
 
 Tests start it themselves: `build_app(planqa).launch(**launch_options(settings, port=…,
-prevent_thread_lock=True))`. Only `/ask` is public API; the page's own events are private. What the
+prevent_thread_lock=True))`. Only `/ask` and `/ask_in_conversation` are public API; the page's own events are private. What the
 server lets in, and how many of each kind of request wait, is ui/serving.py.
 """
 
@@ -54,11 +54,12 @@ def theme() -> gr.themes.Base:
     )
 
 
-def ask_json(planqa: PlanQA, question: str) -> dict[str, Any]:
+def ask_json(planqa: PlanQA, question: str, history: list[str] | None = None) -> dict[str, Any]:
     """The `ask --json` object for a question; a bad question, or a model endpoint that failed, is an
-    error with its reason (never a stack trace)."""
+    error with its reason (never a stack trace). `history`: earlier questions of the conversation,
+    oldest first, when a follow-up ("自贡呢？") is to be read with them."""
     try:
-        return planqa.ask(question).to_json()
+        return planqa.ask(question, history=history or ()).to_json()
     except (QuestionError, UnknownDocument, LLMError) as error:
         raise gr.Error(str(error)) from None
 
@@ -87,7 +88,13 @@ def build_app(planqa: PlanQA, *, reports_dir: Path | None = None, eval_command: 
             """Answer a question about the plans: the same JSON object as `python -m rag ask --json`."""
             return ask_json(planqa, question)
 
+        def ask_in_conversation(question: str, history: list[str]) -> dict[str, Any]:
+            """`ask` for a question that may follow up the conversation's earlier questions (oldest first):
+            "自贡呢？" after "内江的GDP目标是多少？". `/ask` stays one question in, one object out."""
+            return ask_json(planqa, question, history)
+
         gr.api(ask, api_name="ask", concurrency_id=ASK)
+        gr.api(ask_in_conversation, api_name="ask_in_conversation", concurrency_id=ASK)
 
         def fresh() -> list[Any]:
             """A page opened after uploads, deletions or an eval run shows things as they are now."""

@@ -116,7 +116,7 @@ def respond(
     written = ""
     answer: Answer | None = None
     try:
-        for piece in planqa.stream(text):
+        for piece in planqa.stream(text, history=answers[-planqa.settings.query.history_turns :]):
             if isinstance(piece, str):
                 written += piece
                 history[-1] = {"role": "assistant", "content": render.md_escape(written)}
@@ -140,7 +140,8 @@ def respond(
         return
     assert answer is not None, "PlanQA.stream ends with the Answer"
     answers = [*answers, answer]
-    history[-1] = {"role": "assistant", "content": render.chat_message(answer, str(len(answers)))}
+    understood = render.understood_as(answer)
+    history[-1] = {"role": "assistant", "content": understood + render.chat_message(answer, str(len(answers)))}
     yield history, render.sources_panel(answers), "", render.answer_plain(answer), gr.skip(), answers
 
 

@@ -14,7 +14,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ingest.text import MARKER, citation_label
-from rag.records import Answer, Citation, Hit
+from rag.answer.presentation import partial_note, without_note
+from rag.records import Answer, Citation, Coverage, Hit
 
 if TYPE_CHECKING:  # the app reads articles through rag; only their type comes from ingest
     from ingest.records import Article
@@ -87,28 +88,34 @@ def md_escape(text: str) -> str:
 
 
 def answer_markdown(answer: Answer, key: str = "1") -> str:
-    """The answer as a chat message: the text, each `[n]` a link to card n of answer `key`,
-    unsupported sentences marked."""
+    """The answer as a chat message: its direct line ("28公里[1]") standing apart first, then the text,
+    each `[n]` a link to card n of answer `key`, unsupported sentences marked, and for a partial answer
+    a notice naming what it found nothing about."""
     cited = {c.n for c in answer.citations}
+    text = answer_body(answer)
     spans = []
     missing = []
     for sentence in answer.unsupported:
-        span = sentence_span(answer.text, sentence)
+        span = sentence_span(text, sentence)
         if span:
             spans.append(span)
         else:
             missing.append(sentence)
     pieces = []
+    if answer.direct:
+        pieces.append(f'<span class="direct-answer">{_with_markers(answer.direct, key, cited)}</span>\n\n')
     at = 0
     for start, end in merge_spans(spans):
-        pieces.append(_with_markers(answer.text[at:start], key, cited))
+        pieces.append(_with_markers(text[at:start], key, cited))
         pieces.append(
             f'<mark class="unsupported" title="未能在引用条款中核实">'
-            f"{_with_markers(answer.text[start:end], key, cited)}</mark>"
+            f"{_with_markers(text[start:end], key, cited)}</mark>"
         )
         at = end
-    pieces.append(_with_markers(answer.text[at:], key, cited))
+    pieces.append(_with_markers(text[at:], key, cited))
     message = "".join(pieces)
+    if answer.coverage == Coverage.PARTIAL:
+        message += "\n\n" + partial_notice(answer)
     if answer.unsupported:
         message += (
             f'\n\n<span class="unsupported-note">⚠ 有 {len(answer.unsupported)} 句未能在所引条款中核实'
@@ -117,6 +124,20 @@ def answer_markdown(answer: Answer, key: str = "1") -> str:
         for sentence in missing:
             message += f"\n- {md_escape(sentence)}"
     return message
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer's text without its direct line and its partial note (the message shows them apart)."""
+    text = without_note(answer.text)
+    if answer.direct and text.startswith(answer.direct + "\n"):
+        text = text[len(answer.direct) + 1 :]
+    return text
+
+
+def partial_notice(answer: Answer) -> str:
+    """ "只回答了部分问题：没有找到关于“交通建设”的内容。", set apart under a partial answer."""
+    head, _, rest = partial_note(tuple(answer.missing)).strip("（）").partition("：")
+    return f'<span class="partial-note" role="note"><b>⚠ {escape(head)}</b>：{md_escape(rest)}</span>'
 
 
 def sentence_span(text: str, sentence: str) -> tuple[int, int] | None:
@@ -199,6 +220,13 @@ def message_sources(answer: Answer, key: str) -> str:
     title, related = _sources_title(answer)
     cards = "".join(_card(c, card_id(key, c.n, "msg")) for c in answer.citations)
     return f'<details class="msg-sources{" related" if related else ""}"><summary>{title}</summary>{cards}</details>'
+
+
+def understood_as(answer: Answer) -> str:
+    """The line that shows how a follow-up was read ("理解为：自贡的GDP目标是多少？"), or ""."""
+    if not answer.understood_as:
+        return ""
+    return f'<div class="understood-as">理解为：{escape(answer.understood_as)}</div>\n\n'
 
 
 def chat_message(answer: Answer, key: str) -> str:

@@ -17,12 +17,15 @@ from rag.store.catalogue import Catalogue, index_text
 
 # A figure: digits (with decimals, percentages) or a Chinese count with a measure word.
 NUMBER = re.compile(
-    r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|百分之[一二两三四五六七八九十点]+|[一二两三四五六七八九十百千万]*[一二两三四五六七八九十][一二两三四五六七八九十百千万]*(?=[个项条类种大片座所家级倍年元日天周月岁人户只名辆亿]|小时|公里|米)"
+    r"\d+(?:\.\d+)?|[Ⅰ-Ⅻ]+|百分之[一二两三四五六七八九十点]+|[一二两三四五六七八九十百千万]*[一二两三四五六七八九十][一二两三四五六七八九十百千万]*(?=[个项条类种大片座所家级倍年元日天周月岁人户只名辆亿次]|小时|公里|米)"
 )
-# What a figure never is: a reference to an article ("本条例第九条") or a document's title ("《纲要（2015—2020年）》").
-_REFERENCE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+[编章节条款项目]|《[^》]{0,80}》")
+# What a figure never is: a reference to an article ("本条例第九条"), a document's title ("《纲要（2015—2020年）》")
+# or its number ("教职成〔2018〕8号").
+_REFERENCE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+[编章节条款项目]|《[^》]{0,80}》|[〔\[]\d{4}[〕\]]\d+号")
+# A date, a time word, or a deadline ("…之日起30个工作日内"): what "什么时候" is answered with.
 DATE_WORDS = re.compile(
     r"\d{1,2}[时点](?![\d.])|[一二三四五六七八九十]{1,3}时(?!间)|\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}"
+    r"|[\d一二两三四五六七八九十]+个?(?:工作日|日|天|周|月|年)(?:内|以内|之内)"
 )
 _COUNT = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个项条种类大片座所家份]?$")  # "四个": a count, not a subject
 
@@ -145,7 +148,7 @@ class Weights:
         # An everyday word ("养狗") is one term with the documents' words for it ("养犬") as
         # alternatives, weighing what they weigh: found when any of them is, never counted twice.
         self.alternatives: dict[str, tuple[str, ...]] = {}
-        for word, formal in question.expansions:
+        for word, formal in question.content_expansions:
             weights = [keyword.idf(t) for term in formal for t in tokenize(term) if keyword.frequency(t)]
             if weights or word in self.terms:
                 self.terms[word] = max(weights) if weights else self.terms[word]
@@ -196,7 +199,7 @@ class Weights:
         (synonyms.toml: 养狗 → 养犬), or, for a compound of 3+ characters, a 2-character piece of it
         (停车位 in "停车泊位"): a question insists on its key thing, not on its exact wording."""
         term = self.heaviest
-        if not term or term in text:
+        if not term or _within(term, text):
             return True
         formal = synonyms().get(term, ())
         everyday = [word for word, terms in synonyms().items() if term in terms]
@@ -216,7 +219,7 @@ class Weights:
         return sum(w for t, w in self.terms.items() if self._holds(t, text)) / self._word_total
 
     def _holds(self, term: str, text: str) -> bool:
-        return term in text or any(alternative in text for alternative in self.alternatives.get(term, ()))
+        return _within(term, text) or any(alternative in text for alternative in self.alternatives.get(term, ()))
 
     def coverage(self, text: str, ignore: frozenset[str] = frozenset()) -> float:
         """Share of the question's weight that `text` holds (0..1): words and bigrams, half each.
@@ -230,14 +233,22 @@ class Weights:
         return sum(shares) / len(shares) if shares else 0.0
 
 
+def _within(term: str, text: str) -> bool:
+    """`term` occurs in `text`; a token with Latin letters (lower-cased: "ipv6") in any case ("IPv6")."""
+    return term in text or (term.isascii() and term.lower() in text.lower())
+
+
 def figures(text: str, years: tuple[str, ...] = ()) -> list[str]:
     """Numbers in `text` other than the given years and other than references ("本条例第九条")."""
     return [m.group() for m in NUMBER.finditer(_REFERENCE.sub("", text)) if m.group() not in years]
 
 
 def has_unit(text: str, units: tuple[str, ...]) -> bool:
-    """A number directly followed by one of `units` ("4200亿元", "28公里")."""
-    return any(re.search(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万半]+)\s*{re.escape(u)}", text) for u in units)
+    """A number directly followed by one of `units` ("4200亿元", "28公里"), a counted unit after its
+    measure word ("10个工作日")."""
+    return any(
+        re.search(rf"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万半]+)\s*个?{re.escape(u)}", text) for u in units
+    )
 
 
 def has_date(text: str) -> bool:

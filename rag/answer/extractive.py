@@ -17,13 +17,14 @@ from ingest.text import citation_label
 from rag.answer.citations import Composer
 from rag.answer.evidence import Passage, Sentence, Weights, figures, has_date, has_unit, passages, sentences
 from rag.answer.metadata import metadata_answer
-from rag.answer.refusal import answers, support
+from rag.answer.refusal import answers, answers_in_named_document, support
 from rag.answer.scope import Scope
 from rag.answer.shapes import generic_words, introductions, items
 from rag.query.reader import QUESTION_WORD, Question
 from rag.records import REFUSAL, Draft, Hit
 from rag.search.keyword import tokenize
 from rag.settings import AnswerSettings
+from rag.store.catalogue import Catalogue
 
 # The numbers that tune the answer are in `AnswerSettings`; these are rules of the plans' text.
 # Lines that say who is responsible ("责任单位:市发展改革委") answer only questions about that.
@@ -34,6 +35,8 @@ _CLAUSE = re.compile(r"[^，,；;。！？]+")
 _TIME_ONLY = re.compile(
     r"(?:到|至|在|于|自)?[\d一二三四五六七八九十〇零年月日底前后内以初末上下半]{2,14}"
 )  # "2019年12月底前"
+# A clause that goes on with the subject before it ("…制定具体实施方案，并于2018年12月底前报送…").
+_GOES_ON = re.compile(r"^(?:并|且|同时|以及|并且|随后|然后)")
 # A year as a question names it: "2025年" in "到2025年又是多少".
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}年?")
 
@@ -141,14 +144,16 @@ class ExtractiveAnswerer:
     def _has_asked_kind(question: Question, weights: Weights, text: str) -> bool:
         """A figure/date question needs its figure/date in a clause that speaks of the question's
         terms: in "推动资阳线完成盾构施工,成自高铁年内建成通车" the date belongs to 成自高铁 only. A
-        clause that is only a time ("2019年12月底前，试点地区完成…") belongs to the clause after it."""
+        clause that is only a time ("2019年12月底前，试点地区完成…") belongs to the clause after it; one
+        that goes on with "并"/"同时" ("…制定实施方案，并于12月底前报送") speaks of the clauses before it."""
         if not question.wants & {"number", "date"}:
             return True
         clauses = _CLAUSE.findall(text)
         for at, clause in enumerate(clauses):
             if has_date(clause) and _TIME_ONLY.fullmatch(clause.strip()) and at + 1 < len(clauses):
                 clause += "，" + clauses[at + 1]
-            if weights.coverage(clause) == 0 and not question.units:
+            subject = "，".join(clauses[: at + 1]) if _GOES_ON.match(clause.strip()) else clause
+            if weights.coverage(subject) == 0 and not question.units:
                 continue
             if "number" in question.wants and figures(clause, question.years):
                 return True
@@ -168,7 +173,7 @@ class ExtractiveAnswerer:
         best = ranked[0]
         found = support(best.sentence, weights, evidence, best.asked_kind, self.settings.agreement_top)
         if not insist_on_key_term:
-            found = replace(found, key_term=True)
+            return answers_in_named_document(found, self.settings)
         return answers(found, self.settings)
 
     def _best_sentences(
@@ -336,8 +341,9 @@ class ExtractiveAnswerer:
             # "郑州和青岛的养犬条例": 青岛 names the other document, it is not asked of this one
             others = [title for other, title in titles.items() if other != doc_id]
             names = tuple(n for n in question.names if n in titles[doc_id] or not any(n in t for t in others))
-            other_places = [n for n in question.names if n not in names]
-            own = replace(question, names=names, content=_without(question.content, other_places))
+            # every place that chose a document is left out of what the sentence must say
+            chosen_by = [n for n in question.names if any(n in t for t in titles.values())]
+            own = replace(question, names=names, content=_without(question.content, chosen_by))
             evidence = passages(scope.search(own.query, (doc_id,)), catalogue, self.settings.evidence_articles)
             found = self._best_sentences(
                 own,
@@ -364,12 +370,14 @@ class ExtractiveAnswerer:
         for part in question.parts:
             sub = scope.read(part)
             answered_from = {c.article.doc_id for c in composer.citations if not c.related_only}
-            doc_ids = sub.doc_ids or question.doc_ids or (tuple(answered_from) if len(answered_from) == 1 else ())
+            single = tuple(answered_from) if len(answered_from) == 1 else ()
+            # "…办公室设在哪里？这个批复是哪天发的？": 这个批复 is the document just answered from
+            doc_ids = sub.doc_ids or (sub.refers_back and single) or question.doc_ids or single
             if first is not None and len(tokenize(sub.content)) - len(sub.years) < self.settings.inherit_below_terms:
                 subject = _YEAR_WORD.sub("", first.content)  # the first part's subject, not its year
                 sub = scope.read(subject + "，" + part)
             first = first or sub
-            sub = replace(sub, doc_ids=doc_ids)
+            sub = replace(sub, doc_ids=doc_ids, names=sub.names or _titled(question.names, scope.catalogue))
             looked_up = metadata_answer(sub, scope.catalogue, self.settings, composer)
             if looked_up is not None and not looked_up[0].refused:  # "这个批复是哪天发的": the document's date
                 lines.append(looked_up[0].text)
@@ -443,6 +451,12 @@ def _clause_after(body: list[Sentence], at: int) -> Sentence | None:
         return None
     after = body[at + 1]
     return after if after.paragraph == sentence.paragraph else None
+
+
+def _titled(names: tuple[str, ...], catalogue: Catalogue) -> tuple[str, ...]:
+    """The names that some document's title holds: what a later part naming no place is still asked
+    of ("威海的停车场多久内要备案？不备案怎么罚？"); a word tagged as a place in passing ("新建") is not."""
+    return tuple(n for n in names if any(n in d.title for d in catalogue.documents))
 
 
 def _without(text: str, words: list[str]) -> str:

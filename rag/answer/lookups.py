@@ -35,6 +35,22 @@ def missing_document_answer(question: Question) -> tuple[Draft, list[Hit]] | Non
     return Draft(f"{REFUSAL}（文件库中没有{missing}。）", [], True), []
 
 
+# The documents are Chinese and answers quote them by the question's words: a question in another
+# language is asked again in Chinese, not refused as if the documents did not say.
+OTHER_LANGUAGE = "请用中文提问：文件库中的文件都是中文，回答逐字引用原文中的句子。"
+_LETTER = re.compile(r"[^\W\d_]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def other_language_answer(question: Question, min_chinese_share: float) -> tuple[Draft, list[Hit]] | None:
+    """A question mostly in another language ("How far is Neijiang from Zigong?"): asked to be asked
+    in Chinese. `min_chinese_share`: the share of its letters that must be Chinese characters."""
+    letters = _LETTER.findall(question.text)
+    if not letters or sum(1 for c in letters if _HAN.match(c)) >= min_chinese_share * len(letters):
+        return None
+    return Draft(OTHER_LANGUAGE, [], True), []
+
+
 def absent_place_answer(question: Question) -> tuple[Draft, list[Hit]] | None:
     """A question about a place no document names ("…给遂宁市安排了什么"): refused, naming the place,
     rather than answered with what a document says of the places it does name."""

@@ -14,7 +14,7 @@ bundled plans refused plain questions on new documents whose right article ranke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answer.evidence import Passage, Sentence, Weights
 from rag.records import Hit
@@ -60,8 +60,21 @@ def support(sentence: Sentence, weights: Weights, evidence: list[Passage], asked
 def answers(found: Support, settings: AnswerSettings) -> bool:
     """Answer rather than refuse: the sentence covers enough of the question (less when both
     retrievers agree on its article), holds the question's most specific word unless it covers most
-    of the question, its article holds enough of the question's words, and it has what a figure or
+    of the question or both retrievers agree on an article holding most of its words, its article holds enough of the question's words, and it has what a figure or
     date question asks for ("总投资是多少亿元" is not answered by a GDP figure in 亿元)."""
     least = settings.agreed_refusal_threshold if found.agree else settings.refusal_threshold
-    insists = found.key_term or found.sentence >= settings.key_term_free_coverage
+    # the key word paraphrased ("保存" for the text's 留存) in an article both retrievers put first
+    # that holds most of the question's words
+    paraphrased = found.agree and found.article >= settings.agreed_key_term_free_article
+    insists = found.key_term or found.sentence >= settings.key_term_free_coverage or paraphrased
     return found.asked_kind and insists and found.sentence >= least and found.article >= settings.min_article_terms
+
+
+def answers_in_named_document(found: Support, settings: AnswerSettings) -> bool:
+    """Answer from a document the person named beside another ("A和B对…分别怎么规定"): as `answers`
+    without insisting on the key term (which word weighs most moves with every document added to the
+    index), or, when the sentence does hold the key term, at a lower share of the question: its other
+    words often only say how the two are compared ("适用情形、适用主体及措施")."""
+    if answers(replace(found, key_term=True), settings):
+        return True
+    return found.key_term and found.asked_kind and found.sentence >= settings.named_document_threshold

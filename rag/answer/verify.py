@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.text import MARKER, char_bigrams
-from rag.records import Citation
+from rag.records import PARTIAL_NOTE, Citation
 
 # The source label a line opens with: "《成渝地区双城经济圈建设规划纲要》第三章第一节：", "根据《…》三、（七）：".
 _LABEL = re.compile(r"^(?:根据|据|见)?《[^》]{1,80}》[^：:\n]{0,60}[：:]")
@@ -32,6 +32,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # found there, the bracket or stop is the document's own text inside a verbatim quote ("第[2]项",
 # "[注1]", "[见附图](…)", "&amp;"), not the answer's marker or the end of its claim.
 _CONTEXT = 2
+_NOTE = PARTIAL_NOTE.split("{")[0]  # the line saying an answer is partial: about the answer, not a claim
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ def claims(answer: str, sources: Sequence[str] = ()) -> list[Claim]:
     found = []
     for line in answer.split("\n"):
         line = line.strip()
-        if not line or line.endswith(("：", ":")):
-            continue  # a connector ("…，依次为：") or a heading over list items
+        if not line or line.endswith(("：", ":")) or line.startswith(_NOTE):
+            continue  # a connector ("…，依次为："), a heading over list items, the partial note
         line = _LABEL.sub("", line)
         ends = [m.start() for m in _CLAIM_END.finditer(line) if not _copied(line, m.start(), m.start(), sources)]
         markers = [m for m in MARKER.finditer(line) if not _copied(line, m.start(), m.end(), sources)]

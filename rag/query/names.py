@@ -88,6 +88,7 @@ def bare_title(title: str) -> str:
 
 
 # A place written right before a document's name: "北京市" of "北京市信访条例".
+PLACE_SUFFIXES = ("市", "区", "县", "省")  # what follows a place's name in jieba's dictionary ("自贡市")
 _PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(?:自治区|省|市)$")
 # A title with its place: "天津市节约用水条例", "江苏省电动自行车管理条例".
 _PLACED_TITLE = re.compile(
@@ -108,6 +109,22 @@ def places_in(title: str) -> set[str]:
         if flag == "ns" and 2 <= len(word) <= 4:
             found.add(word[:-1] if len(word) > 2 and word[-1] in "省市区县" else word)
     return {p for p in found if not any(p in g for g in rules.generic)}
+
+
+def is_place(word: str) -> bool:
+    """`word` is a place's name: jieba tags it a place, or knows it as one word with 市, 区, 县 or 省
+    after it ("自贡" → 自贡市, "万盛" → 万盛区), as it knows the country's places."""
+    from rag.search.keyword import pos_tags  # jieba loads on first use
+
+    if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+        return False
+    if [flag for _, flag in pos_tags(word)] == ["ns"]:
+        return True
+    for suffix in PLACE_SUFFIXES:
+        tags = pos_tags(word + suffix)
+        if len(tags) == 1 and (tags[0][1] == "ns" or suffix == "市"):
+            return True
+    return False
 
 
 def names_for(document: Document, aliases: dict[str, list[str]]) -> set[str]:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from ingest.text import normalise
 from rag.query.clauses import ClauseQuery, parse_clause_query
-from rag.query.names import DocumentNames, name_rules
+from rag.query.names import DocumentNames, is_place, name_rules
 from rag.search.keyword import PARTICLES, KeywordSearch, Tokenizer, jieba_module, pos_tags, stopwords, tokenize
 from rag.settings import QuerySettings
 from rag.store.phrases import PhraseLookup
@@ -30,7 +30,7 @@ from rag.store.phrases import PhraseLookup
 INTENTS_FILE = Path(__file__).with_name("intents.toml")
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多(?P<far>远|久)")
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?P<unit>[\u4e00-\u9fff%]{1,4})|多(?P<far>远|久|长时间)")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 QUESTION_WORD = re.compile(r"多少|什么|哪|几|如何|怎|是否|吗|呢|？|\?")
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
@@ -76,6 +76,7 @@ class Intents:
     number_pattern: re.Pattern[str]
     units: dict[str, tuple[str, ...]]
     asking: frozenset[str] = frozenset()  # words of the asking, never a key term (`[asking]`)
+    refers_back: tuple[str, ...] = ()  # words pointing back at what was just asked (`[follow_up]`)
 
     @classmethod
     def load(cls, path: Path = INTENTS_FILE) -> Intents:
@@ -96,6 +97,7 @@ class Intents:
             number_pattern=number_pattern,
             units={k: tuple(v) for k, v in data["units"].items()},
             asking=frozenset(data.get("asking", {}).get("words", ())),
+            refers_back=tuple(data.get("follow_up", {}).get("refers_back", ())),
         )
 
 
@@ -126,8 +128,14 @@ class Question:
         """What to search for: once documents are chosen by name, their names are not searched; the
         documents' terms for everyday words are searched beside them."""
         if self.doc_ids and self.content.strip():
-            return _with_terms(self.content, self.expansions)
+            return _with_terms(self.content, self.content_expansions)
         return self.search_text
+
+    @property
+    def content_expansions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The expansions of words the content holds: "国办" in "国办政务新媒体意见" names the document,
+        so 国务院办公厅 is neither searched nor weighed (it would find the page's signature line)."""
+        return tuple((word, terms) for word, terms in self.expansions if word in self.content)
 
     doc_ids: tuple[str, ...] = ()  # documents it names, in order
     clause: ClauseQuery | None = None
@@ -143,6 +151,7 @@ class Question:
     elsewhere: tuple[str, ...] = ()  # document names given with a place no such document has
     absent_places: tuple[str, ...] = ()  # places named as places ("遂宁市") that no document names
     foreign: float = 0.0  # share of its nouns and verbs that no plan uses ("忽略…指令…提示词": most)
+    refers_back: bool = False  # it points back at what was just asked ("这个批复", "它的")
 
 
 class Mended(NamedTuple):
@@ -192,6 +201,10 @@ class QuestionReader:
         self._homophones = _homophone_index(keyword.vocabulary(), keyword)
         self._long_forms = _long_form_index(keyword.vocabulary())
 
+    @property
+    def intents(self) -> Intents:
+        return self._intents
+
     def read(self, text: str) -> Question:
         """Everything the answerers need to know about a question, found in this order:
 
@@ -228,11 +241,16 @@ class QuestionReader:
             wants.add(Want.LOCATE)
             if len({m.doc_ids for m in named if m.doc_ids}) < 2:
                 doc_ids = ()  # "哪两份文件都提到綦江万盛…": the named document is the subject
-        if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or _has(plain, intents.wants["compare"]):
+        places = tuple(n for n in mended.names if is_place(n))
+        # "郑州和青岛的养犬条例咋说的": one name with two places names two documents side by side
+        side_by_side = len(doc_ids) >= 2 and len(places) >= 2
+        if len({m.doc_ids for m in named if m.doc_ids}) >= 2 or side_by_side or _has(plain, intents.wants["compare"]):
             wants.add(Want.COMPARE)
-            if len(doc_ids) < 2 and len(mended.names) >= 2:  # "郑州和青岛的养犬登记分别…"
+            titles = "".join(self.names.title(d) for d in doc_ids)
+            unnamed = tuple(p for p in places if p not in titles)  # places whose document is not named yet
+            if len(doc_ids) < 2 and len(doc_ids) + len(unnamed) >= 2:  # "郑州和青岛的养犬登记分别…"
                 topic = tuple(t for t in tokenize(search_text) if len(t) >= 2 and t not in mended.names)
-                doc_ids = self.names.by_places(mended.names, topic) or doc_ids
+                doc_ids = tuple(dict.fromkeys(doc_ids + self.names.by_places(unnamed, topic))) or doc_ids
         asked_fields = self._metadata_fields(plain, doc_ids)
         units: tuple[str, ...] = ()
         if Want.NUMBER in wants and (match := _ASKED_UNIT.search(plain)):
@@ -258,6 +276,7 @@ class QuestionReader:
             elsewhere=tuple(self.names.named_elsewhere(mended.text)),
             foreign=mended.foreign,
             absent_places=mended.absent_places,
+            refers_back=any(word in intents.refers_back for word in jieba_module().lcut(plain)),
         )
 
     def mend(self, text: str, short_forms: frozenset[str] = frozenset()) -> Mended:
@@ -285,8 +304,10 @@ class QuestionReader:
                 unknown.append(word)
                 if flag.startswith(PLACE_FLAG) and name_rules().place_pattern.fullmatch(word):
                     absent.append(word)
-            elif flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word):
-                required.append(word)
+            elif (
+                flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word) and word not in synonyms()
+            ):
+                required.append(word)  # an everyday word with a formal one (养狗 → 养犬) is no name, however tagged
         text = "".join(mended)
         named = self.names.strip_names(normalise(text))
         required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
@@ -377,7 +398,11 @@ class QuestionReader:
             rest = rest.replace(phrase, " ")
         titles = "".join(self.names.title(d) for d in doc_ids)
         tokens = tokenize(rest)
-        fine = [t for t in tokens if t in titles or any(t in word or word in t for word in intents.about_document)]
+        fine = [
+            t
+            for t in tokens
+            if t in titles or t.isdigit() or any(t in word or word in t for word in intents.about_document)
+        ]  # a year ("2018年国务院修订的") says which document, not what to look for
         # a piece of a word that is fine ("全国" of "全国人大常委会") is fine too
         leftover = [t for t in tokens if t not in fine and not any(t in word for word in fine)]
         return asked if not leftover else ()

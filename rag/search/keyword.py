@@ -11,6 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from ingest.text import han_bigrams
 from rag.settings import Tokenizer
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
-_WORD = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?%?")
+# A word: Chinese, Latin letters with any digits (GDP, IPv6, 5G, PM2.5), or a number.
+_WORD = re.compile(r"[\u4e00-\u9fff]+|(?=[A-Za-z0-9.]*[A-Za-z])[A-Za-z0-9]+(?:\.\d+)?|\d+(?:\.\d+)?%?")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -60,6 +62,17 @@ def tokenize(text: str, mode: Tokenizer = Tokenizer.JIEBA) -> list[str]:
         return [t for t in tokens if t not in stop]
     words = jieba_module().lcut_for_search(text)
     return [w.lower() for w in words if _WORD.fullmatch(w) and w not in stop]
+
+
+def bm25_idf(size: int, frequency: int) -> float:
+    """BM25's inverse document frequency (Lucene's, always positive) of a token `frequency` of `size` texts hold."""
+    return math.log(1 + (size - frequency + 0.5) / (frequency + 0.5))
+
+
+def median_idf(size: int, frequencies: Iterable[int]) -> float:
+    """The median IDF of a vocabulary (its tokens' frequencies): the weight of an ordinary word."""
+    weights = sorted(bm25_idf(size, frequency) for frequency in frequencies)
+    return weights[len(weights) // 2] if weights else 1.0
 
 
 def pos_tags(text: str) -> list[tuple[str, str]]:
@@ -103,12 +116,11 @@ class KeywordSearch:
         return self._idf(frequency) if frequency else 0.0
 
     def _idf(self, frequency: int) -> float:
-        return math.log(1 + (self._size - frequency + 0.5) / (frequency + 0.5))
+        return bm25_idf(self._size, frequency)
 
     @cached_property
     def _typical_idf(self) -> float:
-        weights = sorted(self.idf(token) for token in self._document_frequency)
-        return weights[len(weights) // 2] if weights else 1.0
+        return median_idf(self._size, self._document_frequency.values())
 
     def typical_idf(self) -> float:
         """The median IDF of the vocabulary: the weight of an ordinary word."""
