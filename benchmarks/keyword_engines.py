@@ -312,34 +312,20 @@ class Fts5Engine:
 
 
 class TantivyReader:
-    def __init__(self, folder: Path) -> None:
-        import tantivy
+    """The app's own reader (`rag.search.keyword_index.KeywordIndex`) under the engines' interface."""
 
-        self._tantivy = tantivy
-        self._index = tantivy.Index.open(str(folder))
-        self._schema = self._index.schema
-        self._searcher = self._index.searcher()
+    def __init__(self, folder: Path) -> None:
+        from rag.search.keyword_index import KeywordIndex
+
+        self._index = KeywordIndex(folder)
 
     def search(self, tokens: list[str], doc_ids: list[str], n: int) -> list[tuple[str, float]]:
-        tantivy = self._tantivy
-        if not tokens:
-            return []
-        terms = [(tantivy.Occur.Should, self._term(t)) for t in tokens]
-        query = tantivy.Query.boolean_query(terms)
-        if doc_ids:
-            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self._schema, "doc_id", doc_ids), 0.0)
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
-        searcher = self._searcher
-        hits = searcher.search(query, limit=n, count=False).hits
-        return [(searcher.doc(address).get_first("chunk_id"), float(score)) for score, address in hits]
-
-    def _term(self, token: str):
-        return self._tantivy.Query.term_query(self._schema, "tokens", token, index_option="freq")
+        return self._index.ranking(tokens, n, doc_ids)
 
 
 class TantivyEngine:
-    """A tantivy index: chunk id (stored), document id (a filter), tokens split on spaces, term
-    frequencies without positions (BM25 needs no more)."""
+    """The app's tantivy index (`rag.search.keyword_index`), written here from the rows' tokens as they
+    are (jieba already ran once for every engine) and without the bigram field the app's writer adds."""
 
     name = "tantivy"
 
@@ -347,10 +333,12 @@ class TantivyEngine:
     def schema():
         import tantivy
 
+        from rag.search.keyword_index import CHUNK_ID, DOC_ID, TOKENS
+
         builder = tantivy.SchemaBuilder()
-        builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
-        builder.add_text_field("doc_id", tokenizer_name="raw", index_option="basic")
-        builder.add_text_field("tokens", tokenizer_name="whitespace", index_option="freq")
+        builder.add_text_field(CHUNK_ID, stored=True, tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(DOC_ID, tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(TOKENS, tokenizer_name="whitespace", index_option="freq")
         return builder.build()
 
     def write(self, folder: Path, rows: list[Row]) -> None:

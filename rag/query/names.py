@@ -111,6 +111,7 @@ def places_in(title: str) -> set[str]:
     return {p for p in found if not any(p in g for g in rules.generic)}
 
 
+@lru_cache(maxsize=4096)
 def is_place(word: str) -> bool:
     """`word` is a place's name: jieba tags it a place, or knows it as one word with 市, 区, 县 or 省
     after it ("自贡" → 自贡市, "万盛" → 万盛区), as it knows the country's places."""
