@@ -65,7 +65,6 @@ DEPTHS = (5, 10)  # hit@k; MRR over the deepest
 QUERY_ROUNDS = 3  # every query asked this many times for p50/p95 (the first round warms the engine)
 OPEN_REPEATS = 3  # fresh processes per engine and corpus, in alternating order
 REPLACED_DOCUMENT = "neizi-tongchenghua-2021"  # the plan whose chunks are written again ("replace one document")
-TANTIVY_HEAP = 128_000_000  # the writer's memory budget (tantivy's default)
 FTS5_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '.%'"  # split on spaces only: "4.66", "30%" stay whole
 MB = 1024 * 1024
 
@@ -324,42 +323,31 @@ class TantivyReader:
 
 
 class TantivyEngine:
-    """The app's tantivy index (`rag.search.keyword_index`), written here from the rows' tokens as they
-    are (jieba already ran once for every engine) and without the bigram field the app's writer adds."""
+    """The app's tantivy index (`rag.search.keyword_index`), written by its own `KeywordWriter` from the
+    rows' tokens as they are (jieba already ran once for every engine), without the bigram field the
+    app's writer adds."""
 
     name = "tantivy"
 
     @staticmethod
-    def schema():
-        import tantivy
+    def _write(folder: Path, rows: list[Row], doc_id: str | None = None) -> None:
+        """All rows (`doc_id` None: a fresh index), or the rows of `doc_id` replacing its chunks."""
+        from rag.search.keyword_index import KeywordWriter
 
-        from rag.search.keyword_index import CHUNK_ID, DOC_ID, TOKENS
-
-        builder = tantivy.SchemaBuilder()
-        builder.add_text_field(CHUNK_ID, stored=True, tokenizer_name="raw", index_option="basic")
-        builder.add_text_field(DOC_ID, tokenizer_name="raw", index_option="basic")
-        builder.add_text_field(TOKENS, tokenizer_name="whitespace", index_option="freq")
-        return builder.build()
+        by_document: dict[str, list[Row]] = {}
+        for row in rows:
+            by_document.setdefault(row.doc_id, []).append(row)
+        with KeywordWriter(folder) as writer:
+            for name, chunks in by_document.items():
+                if doc_id is None or name == doc_id:
+                    writer.replace_tokens(name, [r.chunk_id for r in chunks], [r.tokens.split() for r in chunks])
+            writer.commit(1)
 
     def write(self, folder: Path, rows: list[Row]) -> None:
-        import tantivy
-
-        index = tantivy.Index(self.schema(), path=str(folder), reuse=False)
-        writer = index.writer(heap_size=TANTIVY_HEAP, num_threads=1)
-        for row in rows:
-            writer.add_document(tantivy.Document(chunk_id=row.chunk_id, doc_id=row.doc_id, tokens=row.tokens))
-        writer.commit()
-        writer.wait_merging_threads()
+        self._write(folder, rows)
 
     def replace(self, folder: Path, rows: list[Row], doc_id: str, new: list[Row]) -> None:
-        import tantivy
-
-        writer = tantivy.Index.open(str(folder)).writer(heap_size=TANTIVY_HEAP, num_threads=1)
-        writer.delete_documents_by_term("doc_id", doc_id)
-        for row in new:
-            writer.add_document(tantivy.Document(chunk_id=row.chunk_id, doc_id=row.doc_id, tokens=row.tokens))
-        writer.commit()
-        writer.wait_merging_threads()
+        self._write(folder, new, doc_id)
 
     def open(self, folder: Path, corpus: Path) -> TantivyReader:
         return TantivyReader(folder)

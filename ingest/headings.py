@@ -68,6 +68,9 @@ _GLUED_ITEM = re.compile(r"^(\d{1,3})(?![\d年月日号个项家条万亿元千�
 _INNER_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TITLE_END = re.compile(r"[。；;！!？?]")
 _CLAUSE_END = "；;"  # a line's words up to one of these end a clause, never a heading
+# A first sentence that states a duty or names its actor ("本市推广“随申码”…", "乡、镇人民政府…应当…"):
+# a 决定's provision, not a heading (a 方案's headings name an aim: "（七）培育…产业集群").
+_STATEMENT = re.compile(r"应当|不得|必须|可以|禁止|^本(?:市|省|区|县|自治区)")
 MAX_TITLE_CHARS = 60
 
 
@@ -138,7 +141,10 @@ def match_heading(line: str) -> Heading | None:
             number = chinese_number(raw)
             if number == 0:
                 return None
-            return Heading(kind, number, _label(kind, raw, number), heading_title(rest))
+            title = heading_title(rest)
+            if kind != "tiao" and _STATEMENT.search(title):
+                title = ""
+            return Heading(kind, number, _label(kind, raw, number), title)
     match = _GLUED_ITEM.match(line)
     if match:
         number = int(match.group(1))

@@ -18,7 +18,7 @@ from ingest.clean import DEFAULT_RULES_FILE
 from ingest.loaders import SUPPORTED_SUFFIXES, Limits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHUNKER_VERSION = "a5"  # bump when ingest's cutting changes, so old vectors are never mixed in
+CHUNKER_VERSION = "a6"  # bump when ingest's cutting changes, so old vectors are never mixed in
 
 
 class _Group(BaseModel):
@@ -409,6 +409,11 @@ class AppSettings(_Group):
         200,
         gt=0,
         description="Most MB of sent files waiting to be indexed, all clients together; then the route says 503.",
+    )
+    readers: int = Field(
+        4,
+        ge=1,
+        description="Requests of one kind (/ask; the page's questions) answered at once; more wait in the queue.",
     )
 
 

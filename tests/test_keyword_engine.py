@@ -1,22 +1,28 @@
-"""The on-disk keyword index (rag/search/keyword_index.py, issue 16): BM25 over the jieba tokens of two
-real plans, the weights the answerers read equal to today's in-memory `KeywordSearch`, and an index
-that a fresh process opens as written, with nothing tokenised or rebuilt."""
+"""The on-disk keyword index (rag/search/keyword_index.py, issue 16): BM25 over the jieba tokens of real
+plans, the ranking and the weights the answerers read equal to today's in-memory `KeywordSearch`
+(before and after documents are replaced and deleted), and an index that a fresh process opens as
+written, with nothing tokenised or rebuilt."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import PLANS, PROJECT
 
 from ingest.clean import CleaningRules
-from ingest.pipeline import parse_file
+from ingest.loaders import SUPPORTED_SUFFIXES, Limits, read_unlimited
+from ingest.pipeline import doc_id_for, parse_file, parse_text
 from ingest.records import Article
 from ingest.text import han_bigrams
+from rag.search.hybrid import top_positive
 from rag.search.keyword import KeywordSearch, tokenize
 from rag.search.keyword_index import KeywordIndex, KeywordWriter
 from rag.settings import Settings
@@ -24,6 +30,9 @@ from rag.store.catalogue import index_text
 
 NEIZI = "neizi-tongchenghua-2021"
 CHENGZI = "chengzi-gongzuo-yaodian-2023"
+DEVCORPUS = PROJECT / "data" / "devcorpus" / "docs"
+QUESTION_SETS = ("qa", "holdout")  # eval sets whose questions (that field only) are the parity queries
+DEPTHS = (1, 5, 50)  # n asked of both rankings: 1 and 5 leave most matches outside tantivy's first pool
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +56,14 @@ def index(plans: dict[str, list[Article]], tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("keyword") / "index"
     write(folder, plans)
     return KeywordIndex(folder)
+
+
+def write_articles(folder: Path, articles: list[Article], version: int = 1) -> None:
+    """Each document's chunks, in catalogue order, as the store will hand them to the writer."""
+    by_document: dict[str, list[Article]] = {}
+    for article in articles:
+        by_document.setdefault(article.doc_id, []).append(article)
+    write(folder, by_document, version)
 
 
 def refs(ranking: list[tuple[str, float]], plans: dict[str, list[Article]]) -> list[tuple[str, str]]:
@@ -157,3 +174,106 @@ def test_one_writer_at_a_time(plans: dict[str, list[Article]], tmp_path: Path) -
         writer.reset()
         writer.commit(2)
     assert len(KeywordIndex(folder)) == 0
+
+
+# -- the ranking equals today's bm25s ------------------------------------------------------------------------
+def parsed_folder(folder: Path) -> list[Article]:
+    """Every document of a project folder, parsed as ingest parses it but in this process (a sandboxed
+    child per file costs seconds; these are the project's own files), in catalogue order (the store
+    lists chunks by document id, then reading order)."""
+    settings = Settings(_env_file=None)
+    rules = CleaningRules.load(settings.ingest.rules_file)
+    articles: list[Article] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            articles += parse_text(
+                read_unlimited(path, Limits()),
+                doc_id=doc_id_for(path),
+                doc_file=path.name,
+                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                rules=rules,
+                max_tokens=settings.ingest.max_chunk_tokens,
+            )[1]
+    return sorted(articles, key=lambda a: (a.doc_id, a.order, a.part))
+
+
+def questions() -> list[str]:
+    """The `question` field of every item of the dev and holdout sets (nothing else of them is read)."""
+    found = []
+    for name in QUESTION_SETS:
+        lines = (PROJECT / "eval" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        found += [json.loads(line)["question"] for line in lines if line.strip()]
+    return found
+
+
+def todays_ranking(
+    memory: KeywordSearch, articles: list[Article], tokens: list[str], n: int, doc_ids: Sequence[str]
+) -> list[tuple[str, float]]:
+    """What the app's keyword half gives today (`HybridSearch.keyword_ranking`): bm25s scores, only the
+    documents' rows kept when documents are named, `top_positive`."""
+    scores = memory.scores(tokens)
+    if doc_ids:
+        rows = [i for i, a in enumerate(articles) if a.doc_id in doc_ids]
+        kept = np.zeros_like(scores)
+        kept[rows] = scores[rows]
+        scores = kept
+    return [(articles[i].chunk_id, float(scores[i])) for i in top_positive(scores, n)]
+
+
+def assert_ranks_as_today(index: KeywordIndex, articles: list[Article]) -> None:
+    """For every question's tokens, at every depth, unfiltered and filtered to one and to two documents:
+    the same chunks in the same order with the same float32 scores, to the bit (ties, which follow
+    catalogue order, are only equal when the scores are)."""
+    memory = KeywordSearch([index_text(a) for a in articles])
+    documents = list(dict.fromkeys(a.doc_id for a in articles))
+    assert len(index) == len(memory) == len(articles)
+    compared = 0
+    for number, question in enumerate(questions()):
+        tokens = tokenize(question)
+        one = documents[number % len(documents)]
+        for doc_ids in ((), (one,), (one, documents[(number + 1) % len(documents)])):
+            for n in DEPTHS:
+                expected = todays_ranking(memory, articles, tokens, n, doc_ids)
+                assert index.ranking(tokens, n, doc_ids) == expected, (question, n, doc_ids)
+                compared += bool(expected)
+    assert compared > len(questions()) * len(DEPTHS) * 2  # most questions find chunks, filtered too
+
+
+@pytest.fixture(scope="module")
+def five_plans() -> list[Article]:
+    return parsed_folder(PLANS)
+
+
+def test_ranks_every_eval_question_as_bm25s_does_on_the_plans(five_plans: list[Article], tmp_path: Path) -> None:
+    write_articles(tmp_path / "index", five_plans)
+    assert_ranks_as_today(KeywordIndex(tmp_path / "index"), five_plans)
+
+
+def test_ranks_as_bm25s_does_after_documents_are_replaced_and_deleted(
+    five_plans: list[Article], tmp_path: Path
+) -> None:
+    """Replaced and deleted chunks stay in tantivy's segments (and its own statistics) until a merge:
+    the ranking, the chunk count and the frequencies must count live chunks only."""
+    folder = tmp_path / "index"
+    write_articles(folder, five_plans)
+    neizi = [a for a in five_plans if a.doc_id == NEIZI]
+    shortened = neizi[: len(neizi) // 2]
+    with KeywordWriter(folder) as writer:
+        writer.replace_document(NEIZI, [a.chunk_id for a in shortened], [index_text(a) for a in shortened])
+        writer.delete_document(CHENGZI)
+        writer.commit(2)
+    left = [a for a in five_plans if a.doc_id not in (NEIZI, CHENGZI) or a in shortened]
+    index = KeywordIndex(folder)
+    assert index.version == 2
+    assert_ranks_as_today(index, left)
+    memory = KeywordSearch([index_text(a) for a in left])
+    vocabulary = memory.vocabulary()
+    assert [index.frequency(t) for t in vocabulary] == [memory.frequency(t) for t in vocabulary]
+    assert sorted(index.vocabulary()) == sorted(vocabulary)
+    assert index.typical_idf() == memory.typical_idf()
+
+
+def test_ranks_every_eval_question_as_bm25s_does_on_the_dev_corpus(five_plans: list[Article], tmp_path: Path) -> None:
+    articles = sorted(five_plans + parsed_folder(DEVCORPUS), key=lambda a: (a.doc_id, a.order, a.part))
+    write_articles(tmp_path / "index", articles)
+    assert_ranks_as_today(KeywordIndex(tmp_path / "index"), articles)

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import PROJECT, copy_home, make_settings, serving
+from conftest import PROJECT, copy_home, free_port, make_settings, serving
 from gradio.utils import get_upload_folder
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -39,8 +39,8 @@ from rag.api import PlanQA
 from rag.settings import AppSettings
 from ui import access
 from ui.access import TOO_MANY_GUESSES, WRITES_OFF, WRONG_PASSWORD
-from ui.app import build_app
-from ui.serving import RequestGuard, Window, allowed_hosts
+from ui.app import build_app, launch_options
+from ui.serving import LeanSessionState, RequestGuard, Window, allowed_hosts
 
 PASSWORD = "pw-serving-7f3a"
 GUESSES = 3  # wrong passwords a client may send per window in these apps
@@ -242,6 +242,34 @@ def test_an_event_cannot_be_run_around_the_queue(url: str, qa: PlanQA) -> None:
         response = http.post(url + "gradio_api/run/do_delete", json={"data": [DOC, PASSWORD]})
     assert response.status_code == 404
     assert DOC in doc_ids(qa)
+
+
+def test_a_new_session_builds_block_configs_only_when_they_are_all_read(qa: PlanQA) -> None:
+    """Gradio built the config of every block (~12 ms of the event loop) for each new session, and an
+    `/ask` sent without a session is a new one each time (issue 16); deep links still read them all."""
+    app = build_app(qa)
+    lean, gradios = LeanSessionState(app), LeanSessionState.__bases__[0](app)
+    assert lean.config_values == {}
+    assert list(lean.components) == list(gradios.components) and len(gradios.config_values) == len(app.blocks)
+
+
+def test_answering_keeps_no_monitoring_summary(qa: PlanQA) -> None:
+    """Gradio summarised its last 10,000 events in a pandas frame after each event (5–25 ms), for a
+    monitoring page this app does not serve (issue 16)."""
+    app = build_app(qa)
+    app.launch(**launch_options(qa.settings, server_port=free_port(), prevent_thread_lock=True))
+    try:
+        with client(43) as http:
+            for question in ("川南渝西融合发展的目标是什么？", "内江和自贡相距多远？"):
+                submitted = http.post(app.local_url + "gradio_api/call/ask", json={"data": [question]})
+                assert (
+                    "event: complete"
+                    in http.get(app.local_url + f"gradio_api/call/ask/{submitted.json()['event_id']}").text
+                )
+        assert len(app._queue.event_analytics) == 2
+        assert app._queue.cached_event_analytics_summary == {"functions": {}}
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize("route", ["process_recording", "component_server", "stream/x", "run/ask"])

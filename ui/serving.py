@@ -8,6 +8,8 @@ route takes. Everything here decides before Gradio spends a thread or a queue pl
 - `GatedQueue`, Gradio's queue with one waiting room per concurrency group, so a flood of one kind of
   event never turns another away, and the admin password checked at the door of the write groups
   (`WriteGate`, with a limit on wrong guesses per client that never touches other clients).
+- What Gradio does per event that this app never reads is skipped (`LeanSessionState`, and the
+  monitoring summary in `GatedQueue`): under load it cost more CPU than the answers (issue 16).
 
 Gradio's queue and upload route are its internals (gradio 6.31, pinned); tests/test_serving_limits.py
 attacks the running app, so a Gradio that changes them fails there.
@@ -28,8 +30,11 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import gradio as gr
+import gradio.route_utils
+import gradio.state_holder
 from gradio.block_function import BlockFunction
 from gradio.queueing import Queue, process_validation_response
+from gradio.state_holder import SessionState
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,11 +48,13 @@ PAGE = "page"  # the page's questions, searches, outlines and comparisons
 WRITES = "writes"  # upload and delete: one at a time (one writer per PLANQA_HOME)
 EVAL = "eval"  # running the eval suite
 ADMIN_GROUPS = frozenset({WRITES, EVAL})  # let in only with the admin password
-READERS = 4  # questions answered at once per group (PlanQA is thread-safe; CPU-bound beyond this)
 # Requests waiting per group; more are turned away (503). /ask's 64 takes tests/test_load.py's 20 clients at once
 # (at 10, 416 of 4,000 requests got 503). A group not named here (a light page event) gets OTHER_ROOM.
 ROOMS = {ASK: 64, PAGE: 64, WRITES: 4, EVAL: 1}
 OTHER_ROOM = 16
+# Waiting requests learn their place in the queue this often. Gradio's default ("live") tells every
+# waiting request at each event that starts: n messages per event, O(n²) at n waiting (issue 16).
+QUEUE_STATUS_EVERY_S = 1.0
 QUEUE_FULL = "请求过多，请稍后再试 (queue full: {room} requests of this kind are waiting)"
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})  # a rebinding page can never make a browser send these
@@ -138,6 +145,44 @@ class WriteGate:
         return Refusal(WRONG_PASSWORD, position)
 
 
+class LeanSessionState(SessionState):
+    """Gradio's per-session state without the config of every block built up front. Gradio builds it
+    for each new session (all the app's blocks: ~12 ms of the event loop), and an `/ask` sent without a
+    session is a new session every time, so under load it cost more than the answer (issue 16). Events
+    need only their own blocks' configs, which Gradio builds when missing (`_update_value_in_config`,
+    `__setitem__`); the rest are built when something reads them all (`components`: deep links)."""
+
+    def __init__(self, blocks: gr.Blocks) -> None:
+        super().__init__(_WithoutBlocks(blocks.default_config))
+        self._block_ids = blocks.blocks.keys()
+
+    @property
+    def components(self) -> Any:
+        self.config_values = {
+            key: self.config_values[key]
+            if key in self.config_values
+            else self.blocks_config.config_for_block(key, [], block)
+            for key, block in self.blocks_config.blocks.items()
+            if key in self._block_ids
+        }
+        return super().components
+
+
+@dataclass(frozen=True)
+class _WithoutBlocks:
+    """What `SessionState.__init__` reads of the Blocks, with no blocks to build configs for."""
+
+    default_config: Any
+    blocks: dict[int, Any] = field(default_factory=dict)
+
+
+def lean_sessions() -> None:
+    """Have Gradio make `LeanSessionState`s: for sessions it keeps (`StateHolder`) and for events sent
+    without one (`route_utils.restore_session_state`). Idempotent."""
+    gradio.state_holder.SessionState = LeanSessionState  # type: ignore[misc]
+    gradio.route_utils.SessionState = LeanSessionState  # type: ignore[misc]
+
+
 class GatedQueue(Queue):
     """Gradio's queue with a waiting room per concurrency group (`ROOMS`) instead of one for all
     events, and `WriteGate` deciding before a write event takes a place. A refused password comes
@@ -145,14 +190,19 @@ class GatedQueue(Queue):
 
     def __init__(self, blocks: gr.Blocks, gate: WriteGate) -> None:
         super().__init__(
-            live_updates=True,
+            live_updates=False,  # queue positions every QUEUE_STATUS_EVERY_S, not at each event (issue 16)
             concurrency_count=blocks.max_threads,
-            update_intervals=1,
+            update_intervals=QUEUE_STATUS_EVERY_S,
             max_size=None,
             blocks=blocks,
-            default_concurrency_limit=READERS,
+            default_concurrency_limit=gate.settings.app.readers,
         )
         self.gate = gate
+
+    def compute_analytics_summary(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Gradio summarises the last 10,000 events (a pandas frame, 5–25 ms) after every event, for a
+        monitoring page this app does not serve (`enable_monitoring=False`); it is never read here."""
+        return self.cached_event_analytics_summary
 
     async def push(self, body: Any, request: Any, username: str | None) -> tuple[bool, Any, Any]:
         # The app's own event, looked up without `route_utils.get_fn`, which first builds a session's
@@ -174,10 +224,11 @@ class GatedQueue(Queue):
 
 
 def gate_queue(app: gr.Blocks, gate: WriteGate) -> None:
-    """Queue every event of `app` through a `GatedQueue`, and close the REST routes that would skip
-    the queue (`/gradio_api/run/<event>`, open by default outside Hugging Face Spaces)."""
-    app.queue(api_open=False, max_size=None, default_concurrency_limit=READERS)
+    """Queue every event of `app` through a `GatedQueue`, close the REST routes that would skip the
+    queue (`/gradio_api/run/<event>`, open by default outside Hugging Face Spaces), and keep sessions lean."""
+    app.queue(api_open=False, max_size=None, default_concurrency_limit=gate.settings.app.readers)
     app._queue = GatedQueue(app, gate)
+    lean_sessions()
 
 
 def allowed_hosts(app: AppSettings) -> frozenset[str] | None:

@@ -191,8 +191,8 @@ def asked_terms(
             continue  # a word no document uses ("狗狗", "商家") and no list translates: not checked
         if _CLAUSE_WORD.search(word) or any(u in word or word in u for u in weights.units):
             continue
-        if any(word in title for title in other_titles):
-            continue
+        if any(word in title for title in other_titles) or weights.negated(word):
+            continue  # "没有资质": the document says the absence in its own words (擅自, 未取得)
         weight = weights.terms.get(word) or max((w for t, w in weights.terms.items() if t in word), default=0.0)
         if flag == "eng" and not weight:
             weight = max(weights.terms.values(), default=1.0)  # "IPv6": a Latin word is specific

@@ -27,7 +27,11 @@ DATE_WORDS = re.compile(
     r"\d{1,2}[时点](?![\d.])|[一二三四五六七八九十]{1,3}时(?!间)|\d{4}年|\d{1,2}月|\d{1,2}日|年内|年底|年前|年末|上半年|下半年|月底|\d{4}—\d{4}"
     r"|[\d一二两三四五六七八九十]+个?(?:工作日|日|天|周|月|年)(?:内|以内|之内)"
 )
-_COUNT = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个项条种类大片座所家份]?$")  # "四个": a count, not a subject
+# "四个", "30": a count, not a subject ("2025": a year, weighed as the year asked about); any other bare
+# number of three digits or more ("110", "12345") names a service line or a code, and is one
+_COUNT = re.compile(
+    r"^(?:[一二两三四五六七八九十百千万]+|\d{1,2}|(?:19|20)\d{2})[个项条种类大片座所家份]?$|^\d+[个项条种类大片座所家份]$"
+)
 
 
 @dataclass(frozen=True)
@@ -176,8 +180,11 @@ class Weights:
                 self.bigrams.setdefault(gram, known)
         # the question's whole words (jieba's precise cut): a search-mode piece ("环水" of 循环水) is
         # never its key term
-        self._words = set(jieba_module().lcut(question.content)) | set(self.alternatives) | set(question.quoted)
+        cut = jieba_module().lcut(question.content)
+        self._words = set(cut) | set(self.alternatives) | set(question.quoted)
         self._words |= set(unknown)
+        negation = default_intents().negation
+        self._negated = {word for before, word in zip(cut, cut[1:]) if before in negation}
         self._word_total = sum(self.terms.values())
         self._bigram_total = sum(self.bigrams.values())
 
@@ -189,10 +196,16 @@ class Weights:
             for t, w in self.terms.items()
             if len(t) >= 2  # a lone character ("总" of 总投资) says little on its own
             and t in self._words
+            and not self.negated(t)
             and not (t.endswith("年") and t[:-1].isdigit())
             and not any(u in t or t in u for u in self.units)
         }
         return max(words, key=words.__getitem__, default="")
+
+    def negated(self, word: str) -> bool:
+        """The question says `word` is absent ("没有资质"): a document says so in its own words
+        (擅自开展, 未取得), so an answer need not hold it."""
+        return word in self._negated
 
     def holds_key_term(self, text: str) -> bool:
         """`text` holds the question's key term (`heaviest`), or the formal word for an everyday one

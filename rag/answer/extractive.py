@@ -35,6 +35,9 @@ _CLAUSE = re.compile(r"[^，,；;。！？]+")
 _TIME_ONLY = re.compile(
     r"(?:到|至|在|于|自)?[\d一二三四五六七八九十〇零年月日底前后内以初末上下半]{2,14}"
 )  # "2019年12月底前"
+# A clause that ends in its deadline ("…作出处理后30个工作日内，由国家安全机关启动奖励程序"): the deadline
+# is the time of the clause after it.
+_ENDS_IN_DEADLINE = re.compile(r"[\d一二两三四五六七八九十百]+个?(?:工作日|日|天|周|月|年|小时)(?:内|以内|之内)$")
 # A clause that goes on with the subject before it ("…制定具体实施方案，并于2018年12月底前报送…").
 _GOES_ON = re.compile(r"^(?:并|且|同时|以及|并且|随后|然后)")
 # A year as a question names it: "2025年" in "到2025年又是多少".
@@ -114,9 +117,11 @@ class ExtractiveAnswerer:
                 continue
             article_coverage = weights.coverage(passage.context)
             body = sentences(passage)
+            own_line = _headline_text(body)
             for at, sentence in enumerate(body):
                 text = sentence.text
-                if sentence.is_heading or (ATTRIBUTION.match(text) and not asks_attribution):
+                heading = sentence.is_heading and sentence not in own_line
+                if heading or (ATTRIBUTION.match(text) and not asks_attribution):
                     continue
                 if any(year not in sentence.paragraph + passage.article.doc_title for year in question.years):
                     continue
@@ -144,13 +149,14 @@ class ExtractiveAnswerer:
     def _has_asked_kind(question: Question, weights: Weights, text: str) -> bool:
         """A figure/date question needs its figure/date in a clause that speaks of the question's
         terms: in "推动资阳线完成盾构施工,成自高铁年内建成通车" the date belongs to 成自高铁 only. A
-        clause that is only a time ("2019年12月底前，试点地区完成…") belongs to the clause after it; one
+        clause that is only a time ("2019年12月底前，试点地区完成…") or ends in a deadline belongs to the clause after it; one
         that goes on with "并"/"同时" ("…制定实施方案，并于12月底前报送") speaks of the clauses before it."""
         if not question.wants & {"number", "date"}:
             return True
         clauses = _CLAUSE.findall(text)
         for at, clause in enumerate(clauses):
-            if has_date(clause) and _TIME_ONLY.fullmatch(clause.strip()) and at + 1 < len(clauses):
+            timed = _TIME_ONLY.fullmatch(clause.strip()) or _ENDS_IN_DEADLINE.search(clause.strip())
+            if has_date(clause) and timed and at + 1 < len(clauses):
                 clause += "，" + clauses[at + 1]
             subject = "，".join(clauses[: at + 1]) if _GOES_ON.match(clause.strip()) else clause
             if weights.coverage(subject) == 0 and not question.units:
@@ -228,7 +234,7 @@ class ExtractiveAnswerer:
         conditions and exceptions stay with the sentence that answers), else each sentence with the
         rest of its provision when it stops at a semicolon."""
         body = [s for s in sentences(chosen[0].passage) if not s.is_heading]
-        if sum(len(s.text) for s in body) <= self.settings.whole_article_chars:
+        if body and sum(len(s.text) for s in body) <= self.settings.whole_article_chars:
             chosen = body
         unique = {s.start: s for s in _completed(chosen, body)}
         return _span_of([unique[start] for start in sorted(unique)])
@@ -408,7 +414,16 @@ def _source_line(passage: Passage, spans: list[tuple[int, int]], composer: Compo
     article = passage.article
     joiner = "\n" if one_per_line else ""
     pieces = [passage.text[start:end] + composer.cite(article, passage.text, start, end) for start, end in spans]
-    return citation_label(article.doc_title, article.clause_ref, passage.heading) + "：" + joiner + joiner.join(pieces)
+    quoted = "".join(passage.text[start:end] for start, end in spans)
+    return _label(passage, heading=passage.heading not in quoted) + joiner + joiner.join(pieces)
+
+
+def _label(passage: Passage, heading: bool = True) -> str:
+    """ "《title》clause heading：" (no heading when the quote is it), or "《title》三、" before a provision
+    that has no heading words (its quote reads on from the number)."""
+    article = passage.article
+    label = citation_label(article.doc_title, article.clause_ref, passage.heading if heading else "")
+    return label if label.endswith("、") else label + "："
 
 
 def _list_line(passage: Passage, spans: list[tuple[int, int]], composer: Composer) -> str:
@@ -419,6 +434,14 @@ def _list_line(passage: Passage, spans: list[tuple[int, int]], composer: Compose
     pieces = sorted(spans + introductions(passage, spans))
     lines += [passage.text[start:end] + composer.cite(article, passage.text, start, end) for start, end in pieces]
     return "\n".join(lines)
+
+
+def _headline_text(body: list[Sentence]) -> list[Sentence]:
+    """The sentences of an article made only of headings ("一、完善水上交通设施\n1.新建客运码头3座。"):
+    its own last line says what it does, so it is its text."""
+    if not body or any(not s.is_heading for s in body):
+        return []
+    return [s for s in body if s.paragraph == body[-1].paragraph]
 
 
 def _continuation(sentence: Sentence, lead_max_chars: int) -> list[Sentence]:

@@ -49,6 +49,7 @@ class NameRules:
     fillers: str
     regions: tuple[str, ...]
     place_pattern: re.Pattern[str]
+    pointers: tuple[str, ...] = ()  # "那个" in "内江市委那个决定": skipped inside a name
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +62,7 @@ def name_rules(path: Path = RULES_FILE) -> NameRules:
         fillers=data["fillers"],
         regions=tuple(data["regions"]),
         place_pattern=re.compile(data["place_pattern"]),
+        pointers=tuple(data.get("pointers", ())),
     )
 
 
@@ -266,11 +268,13 @@ class DocumentNames:
         taken = [(start, end) for start, end, _, _ in found]
         known = set().union(*self._places.values()) if self._places else set()
         for match in _PLACED_TITLE.finditer(text):  # "天津市节约用水条例": no document of 天津 at all
-            if match["place"] not in known and not any(match["place"] in p or p in match["place"] for p in known):
+            place = match["place"]  # a place, not the words before a 市 of 市场 ("意见和市场监管…规定")
+            if is_place(place) and place not in known and not any(place in p or p in place for p in known):
                 elsewhere.append(match.span())
-        return [
+        named = [
             text[start:end] for start, end in elsewhere if not any(s <= start < e or start <= s < end for s, e in taken)
         ]
+        return list(dict.fromkeys(named))  # found by both readings: named once
 
     def _named(self, text: str) -> tuple[list[tuple[int, int, frozenset[str], str]], list[tuple[int, int]]]:
         """(phrases naming documents, with their documents and kind word; spans of names that fit
@@ -318,6 +322,7 @@ class DocumentNames:
     def _fit(self, text: str, end: int, kind: str, doc_id: str) -> int | None:
         """Where the phrase ending with `kind` at `end` starts, when it fits the document's title."""
         title = self._bare[doc_id]
+        pointers = name_rules().pointers
         best: int | None = None
         at = title.find(kind)
         while at != -1:  # each place the kind word stands in the title ("…方案的通知")
@@ -326,6 +331,10 @@ class DocumentNames:
                 char = text[start - 1]
                 if _QUOTES.fullmatch(char):
                     start -= 1
+                    continue
+                pointer = next((p for p in pointers if text.endswith(p, 0, start)), "")
+                if pointer and start > len(pointer) and position < len(title):  # "市委那个决定": inside a name
+                    start -= len(pointer)
                     continue
                 found = title.rfind(char, 0, position)
                 if found == -1:
@@ -337,6 +346,8 @@ class DocumentNames:
         if best is None or end - best < 2:
             return None
         phrase = _QUOTES.sub("", text[best:end])
+        for pointer in pointers:
+            phrase = phrase.replace(pointer, "")
         if phrase[:1] in "省市区县" and best > 0 and "\u4e00" <= text[best - 1] <= "\u9fff":
             return None  # "江苏省电动自行车管理条例" is another province's document
         return best if _distinctive(_pieces(phrase, title), self._places[doc_id]) else None

@@ -77,6 +77,7 @@ class Intents:
     units: dict[str, tuple[str, ...]]
     asking: frozenset[str] = frozenset()  # words of the asking, never a key term (`[asking]`)
     refers_back: tuple[str, ...] = ()  # words pointing back at what was just asked (`[follow_up]`)
+    negation: frozenset[str] = frozenset()  # words before something absent, never a key term (`[negation]`)
 
     @classmethod
     def load(cls, path: Path = INTENTS_FILE) -> Intents:
@@ -98,6 +99,7 @@ class Intents:
             units={k: tuple(v) for k, v in data["units"].items()},
             asking=frozenset(data.get("asking", {}).get("words", ())),
             refers_back=tuple(data.get("follow_up", {}).get("refers_back", ())),
+            negation=frozenset(data.get("negation", {}).get("words", ())),
         )
 
 
@@ -267,7 +269,7 @@ class QuestionReader:
             metadata_field=next(iter(asked_fields), None),
             metadata_fields=asked_fields,
             wants=frozenset(wants),
-            years=tuple(dict.fromkeys(_YEAR.findall(normalised))),
+            years=self._asked_years(normalised, doc_ids),
             units=units,
             names=mended.names,
             unknown=mended.unknown,
@@ -305,9 +307,13 @@ class QuestionReader:
                 if flag.startswith(PLACE_FLAG) and name_rules().place_pattern.fullmatch(word):
                     absent.append(word)
             elif (
-                flag in NAME_FLAGS and len(word) >= 2 and in_plans and not self._common(word) and word not in synonyms()
+                flag in NAME_FLAGS
+                and len(word) >= 2
+                and in_plans
+                and not self._common(word)
+                and word not in synonyms()  # an everyday word with a formal one (养狗 → 养犬) is no name
             ):
-                required.append(word)  # an everyday word with a formal one (养狗 → 养犬) is no name, however tagged
+                required.append(word)
         text = "".join(mended)
         named = self.names.strip_names(normalise(text))
         required = [w for w in required if w in named]  # a place inside a document's name is not a constraint
@@ -318,6 +324,15 @@ class QuestionReader:
             foreign / content if content else 0.0,
             tuple(dict.fromkeys(absent)),
         )
+
+    def _asked_years(self, normalised: str, doc_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """The years the evidence must mention. A year inside a document's name that its title holds
+        ("成资2023工作要点") chose the document and is not asked about; one its title does not hold
+        ("…2024年工作要点" of the 2023 one) still is."""
+        outside = _YEAR.findall(self.names.strip_names(normalised))
+        titles = "".join(self.names.title(d) for d in doc_ids)
+        kept = [y for y in _YEAR.findall(normalised) if y in outside or y not in titles]
+        return tuple(dict.fromkeys(kept))
 
     def _abbreviations(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """Short forms no document uses, with the documents' words they shorten: a Chinese short
