@@ -151,10 +151,13 @@ def _is_bare(layout: Layout, indexes: list[int], heading: Heading) -> bool:
 
 def _chapter(path: tuple[Heading, ...]) -> str:
     """The groups an article sits in, outermost first, joined by a space: "第二章 停车设施规划与建设
-    第一节 规划", "附件1 重庆市停车收费办法 第一章 总则"; in a plan, its "三、…" chapter."""
+    第一节 规划", "附件1 重庆市停车收费办法 第一章 总则"; in a plan, its "三、…" chapter, and the "（二）…"
+    section an item of it sits in ("一、总体要求 （二）基本原则")."""
     groups = [h for h in path if h.kind in GROUP_KINDS]
     if not any(h.kind in ("zhang", "jie") for h in groups):
         groups += [h for h in path if h.kind == "chapter"][:1]
+        if path and path[-1].kind in ("item", "subitem"):  # "1.问题导向" under "（二）基本原则": grouped by both
+            groups += [h for h in path[:-1] if h.kind == "section"][:1]
     return " ".join(h.line_heading for h in groups)
 
 

@@ -18,7 +18,7 @@ from ingest.clean import DEFAULT_RULES_FILE
 from ingest.loaders import SUPPORTED_SUFFIXES, Limits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHUNKER_VERSION = "a6"  # bump when ingest's cutting changes, so old vectors are never mixed in
+CHUNKER_VERSION = "a7"  # bump when ingest's cutting changes, so old vectors are never mixed in
 
 
 class _Group(BaseModel):

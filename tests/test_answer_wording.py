@@ -1,8 +1,9 @@
-"""How a question's wording meets a document's, on a regulation, a 决定 and a 工作要点 written for these tests
+"""How a question's wording meets a document's, on a regulation, a 决定, a 工作要点 and a 方案 written for these tests
 (tests/fixtures/wording): an absent thing the document says in its own words, a deadline that times
 the clause after it, a service number, a 决定's provisions that are no headings, a document named with
-"那个" inside its name or a year inside its name, words before a 市场 that are no place, and a
-plan's item whose one line is its text."""
+"那个" inside its name or a year inside its name, words before a 市场 that are no place, a
+plan's item whose one line is its text, and a plan's items grouped and listed by the section heading
+they sit under ("（二）基本原则")."""
 
 from __future__ import annotations
 
@@ -96,3 +97,20 @@ def test_an_item_that_is_one_line_is_its_own_text(library: PlanQA) -> None:
     assert not answer.refused, answer.text
     assert sources(answer) == [("海川市2024年水上交通工作要点", "一、2.")]
     assert "开通110水上报警联动，统一接警。[1]" in answer.text
+
+
+def test_a_plans_items_are_grouped_by_the_section_they_sit_in(library: PlanQA) -> None:
+    items = [a for a in library.index.catalogue().articles if a.doc_id == "haichuan-port-fangan-2024"]
+    chapters = {a.clause_ref: a.chapter for a in items}
+    assert chapters["一、（二）1."] == "一、总体要求 （二）基本原则"
+    assert chapters["一、（二）3."] == "一、总体要求 （二）基本原则"
+    assert chapters["一、（三）"] == "一、总体要求"  # a section is an article of its own, not its group
+
+
+def test_a_list_named_by_a_section_heading_gives_each_item_in_order(library: PlanQA) -> None:
+    # the items' sentences never say 原则: their section heading does
+    answer = ask(library, "海川港口服务集约化试点方案的基本原则有哪些？")
+    assert not answer.refused, answer.text
+    port = "海川市港口服务集约化试点方案"
+    assert sources(answer) == [(port, "一、（二）1."), (port, "一、（二）2."), (port, "一、（二）3.")]
+    assert "围绕船员和货主需要，优化港口服务流程。[1]" in answer.text

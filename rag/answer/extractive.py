@@ -253,12 +253,14 @@ class ExtractiveAnswerer:
             about = passage.article.section + passage.article.chapter + passage.text[: spans[0][0]]
             if weights.coverage(about) >= settings.list_heading_coverage:
                 return [_list_line(passage, spans[: settings.max_list_items], composer)]
-        ranked = self.ranked(question, weights, evidence)
-        if not self._answerable(ranked, weights, evidence):
-            return None
+        # the articles whose headings name what is listed ("（二）基本原则" over its items 1. 2. 3.) answer
+        # however little of the question their sentences repeat
         broad = self._broad(question, weights, evidence, composer)
         if broad:
             return broad
+        ranked = self.ranked(question, weights, evidence)
+        if not self._answerable(ranked, weights, evidence):
+            return None
         enumerating = [s for s in ranked if s.sentence.text.count("、") >= settings.min_list_items - 1]
         if enumerating and enumerating[0].score >= settings.extra_sentence_share * ranked[0].score:
             sentence = enumerating[0].sentence
@@ -279,7 +281,9 @@ class ExtractiveAnswerer:
         matching = [
             p
             for p in evidence
-            if about[p.key] >= settings.broad_heading_share * best and all(name in p.context for name in question.names)
+            if about[p.key] >= settings.broad_heading_share * best
+            and all(name in p.context for name in question.names)
+            and all(year in p.context for year in question.years)
         ]
         if len(matching) == 1:  # one article is about it: its items, when it has them
             spans = items(matching[0], settings.lead_max_chars, settings.item_max_chars)
@@ -287,6 +291,8 @@ class ExtractiveAnswerer:
                 return [_list_line(matching[0], spans[: settings.max_list_items], composer)]
         if len(matching) < settings.min_list_items:
             return None
+        documents = list(dict.fromkeys(p.article.doc_id for p in matching))  # best document first, each in its order
+        matching.sort(key=lambda p: (documents.index(p.article.doc_id), p.article.order))
         lines = [f"共{len(matching)}条相关条款："]
         for passage in matching:
             body = [s for s in sentences(passage) if not s.is_heading]

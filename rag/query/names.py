@@ -469,12 +469,17 @@ def _occurrences(text: str, name: str) -> list[int]:
 
 def _homophone_occurrences(text: str, name: str) -> list[int]:
     """Start offsets of `name` with one character replaced by a homophone ("棋江万盛" for 綦江万盛)."""
-    from pypinyin import lazy_pinyin
-
     starts = []
     for start in range(len(text) - len(name) + 1):
         window = text[start : start + len(name)]
         wrong = [(a, b) for a, b in zip(window, name) if a != b]
-        if len(wrong) == 1 and lazy_pinyin(wrong[0][0]) == lazy_pinyin(wrong[0][1]):
+        if len(wrong) == 1 and _sound_alike(*wrong[0]):
             starts.append(start)
     return starts
+
+
+def _sound_alike(one: str, other: str) -> bool:
+    """Two characters read alike; pypinyin is loaded only when a window is one character off a name."""
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(one) == lazy_pinyin(other)

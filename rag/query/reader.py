@@ -16,7 +16,7 @@ import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -200,12 +200,17 @@ class QuestionReader:
         self._tokenizer = tokenizer
         self._intents = intents or default_intents()
         self._settings = settings or QuerySettings()
-        self._homophones = _homophone_index(keyword.vocabulary(), keyword)
         self._long_forms = _long_form_index(keyword.vocabulary())
 
     @property
     def intents(self) -> Intents:
         return self._intents
+
+    @cached_property
+    def _homophones(self) -> dict[str, str]:
+        """Built when a question first holds a word that may be mistyped (pypinyin over the whole
+        vocabulary: most of a fresh process's start, and most questions never need it)."""
+        return _homophone_index(self._keyword.vocabulary(), self._keyword)
 
     def read(self, text: str) -> Question:
         """Everything the answerers need to know about a question, found in this order:

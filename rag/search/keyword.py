@@ -1,4 +1,4 @@
-"""Keyword retrieval: BM25 (bm25s, sparse) over jieba search tokens or character bigrams, and the
+"""Keyword retrieval: BM25 (bm25s's "lucene" scores, sparse) over jieba search tokens or character bigrams, and the
 tokenizer and word lists (stopwords, particles) every reader of text shares.
 
 On these plans BM25 wins when a question reuses the plan's words; it also gives the IDF weights the
@@ -7,7 +7,6 @@ extractive answerer uses to score sentences.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections import Counter
@@ -15,13 +14,15 @@ from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from ingest.text import han_bigrams
+from rag.search.jieba_loader import jieba_module, posseg_module
 from rag.settings import Tokenizer
 
 STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+BM25_K1 = 1.5  # bm25s.BM25()'s defaults, which the rankings were tuned and measured with
+BM25_B = 0.75
 # A word: Chinese, Latin letters with any digits (GDP, IPv6, 5G, PM2.5), or a number.
 _WORD = re.compile(r"[\u4e00-\u9fff]+|(?=[A-Za-z0-9.]*[A-Za-z])[A-Za-z0-9]+(?:\.\d+)?|\d+(?:\.\d+)?%?")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -36,16 +37,6 @@ def stopwords() -> frozenset[str]:
     """Words never searched for (rag/search/stopwords.txt; `#` starts a comment line)."""
     lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-@lru_cache(maxsize=1)
-def jieba_module():
-    """jieba, loaded once, quiet."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def tokenize(text: str, mode: Tokenizer = Tokenizer.JIEBA) -> list[str]:
@@ -77,14 +68,22 @@ def median_idf(size: int, frequencies: Iterable[int]) -> float:
 
 def pos_tags(text: str) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs from jieba (the reader and document names use the flags)."""
-    import jieba.posseg as posseg
+    return [(pair.word, pair.flag) for pair in posseg_module().cut(text)]
 
-    jieba_module()
-    return [(pair.word, pair.flag) for pair in posseg.cut(text)]
+
+def lucene_terms(frequencies: np.ndarray, lengths: np.ndarray, average_length: float, idf: np.ndarray) -> np.ndarray:
+    """bm25s's "lucene" BM25 term scores, bit for bit: token frequencies in texts of `lengths` tokens,
+    with the tokens' float32 `idf` (arrays of one shape, or frequencies (texts, tokens) against
+    lengths[:, None]); each term computed in float64 and stored as float32, as bm25s stores them."""
+    norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / average_length)
+    return (idf.astype(np.float64) * (frequencies / (norm + frequencies))).astype(np.float32)
 
 
 class KeywordSearch:
-    """BM25 over a fixed list of texts (one per chunk, in the catalogue's order)."""
+    """BM25 over a fixed list of texts (one per chunk, in the catalogue's order): bm25s's "lucene"
+    scores, kept per token as the texts holding it (a sparse column) and summed in float32 in the
+    query's order, as bm25s sums them; without bm25s, whose import (scipy with it) was a tenth of a
+    fresh `python -m rag ask`."""
 
     def __init__(self, texts: list[str], mode: Tokenizer = Tokenizer.JIEBA) -> None:
         self.mode = mode
@@ -92,19 +91,30 @@ class KeywordSearch:
         self._size = len(corpus)
         self._document_frequency = Counter(token for tokens in corpus for token in set(tokens))
         self._bigram_frequency = Counter(gram for text in texts for gram in set(han_bigrams(text)))
-        self._bm25 = bm25s.BM25()
-        if corpus:
-            self._bm25.index(corpus, show_progress=False)
+        self._columns = {token: number for number, token in enumerate(self._document_frequency)}
+        lengths = np.fromiter((len(tokens) for tokens in corpus), dtype=np.int64, count=self._size)
+        ids = np.fromiter((self._columns[t] for tokens in corpus for t in tokens), dtype=np.int64, count=lengths.sum())
+        rows = np.repeat(np.arange(self._size, dtype=np.int64), lengths)
+        # one entry per (token, text), in token then text order, with the token's count in the text
+        pairs, counts = np.unique(ids * max(self._size, 1) + rows, return_counts=True)
+        token_of, self._rows = np.divmod(pairs, max(self._size, 1))
+        idf = np.array([bm25_idf(self._size, f) for f in self._document_frequency.values()], dtype=np.float32)
+        average = lengths.mean() if self._size else 1.0
+        self._terms = lucene_terms(counts, lengths[self._rows], average, idf[token_of])
+        self._starts = np.searchsorted(token_of, np.arange(len(self._columns) + 1))
 
     def __len__(self) -> int:
         return self._size
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every text for the query tokens (zeros when none is known)."""
-        known = [t for t in query_tokens if t in self._document_frequency]
-        if not known or not self._size:
-            return np.zeros(self._size, dtype=np.float32)
-        return self._bm25.get_scores(known)
+        """BM25 score of every text for the query tokens (zeros when none is known); a token asked
+        twice counts twice."""
+        total = np.zeros(self._size, dtype=np.float32)
+        for token in query_tokens:
+            if (column := self._columns.get(token)) is not None:
+                start, end = self._starts[column], self._starts[column + 1]
+                np.add.at(total, self._rows[start:end], self._terms[start:end])
+        return total
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token no text holds gets the highest weight."""

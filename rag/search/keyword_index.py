@@ -38,7 +38,7 @@ import numpy as np
 import tantivy
 
 from ingest.text import han_bigrams
-from rag.search.keyword import bm25_idf, median_idf, tokenize
+from rag.search.keyword import BM25_K1, bm25_idf, lucene_terms, median_idf, tokenize
 from rag.settings import Tokenizer
 
 CHUNK_ID = "chunk_id"
@@ -53,8 +53,6 @@ VERSION = "version"  # the totals document's store version
 VERSION_FILE = "planqa-version.json"  # {"version": the store version of the last commit}
 WRITER_HEAP_BYTES = 64_000_000  # tantivy buffers this much before it writes a segment (its floor is 15 MB)
 
-BM25_K1 = 1.5  # bm25s.BM25() defaults: what KeywordSearch ranks by
-BM25_B = 0.75
 TANTIVY_K1 = 1.2  # tantivy's own BM25 (b as ours): only bounds what its candidates can leave out
 FIRST_POOL = 2  # tantivy is asked for its best n × this first (re-scored n at a time, in its order) ...
 POOL_GROWTH = 2  # ... then for this many times more, until no chunk left can reach the top n
@@ -107,8 +105,7 @@ def lucene_bm25(
     """bm25s's "lucene" BM25, bit for bit: `frequencies[i, j]` of token j in chunk i of `lengths[i]`
     tokens, `idf[j]` float32; each term computed in float64 and stored as float32, as bm25s stores its
     matrix, then summed in float32 over the query's tokens in order (`columns`, repeats counted)."""
-    norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / average_length)
-    terms = (idf.astype(np.float64) * (frequencies / (norm[:, None] + frequencies))).astype(np.float32)
+    terms = lucene_terms(frequencies, lengths[:, None], average_length, idf)
     total = np.zeros(len(lengths), dtype=np.float32)
     for column in columns:
         total += terms[:, column]
