@@ -19,6 +19,7 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 import pytest  # noqa: E402
 
 from rag.api import PlanQA  # noqa: E402
+from rag.records import Answer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.library import Library
 
@@ -32,6 +33,19 @@ PLANS = PROJECT / "data" / "plans"
 def make_settings(home: Path, **overrides) -> Settings:
     """Settings for a test: its own home, no .env, no PLANQA_* from the developer's shell."""
     return Settings(_env_file=None, home=home, **overrides)
+
+
+def grounded_answer(planqa: PlanQA, question: str) -> Answer:
+    """The answer, checked to hold no sentence its cited articles do not back (the direct line and
+    the partial note included: rag/answer/verify.py)."""
+    answer = planqa.ask(question)
+    assert answer.unsupported == [], answer.unsupported
+    return answer
+
+
+def cited_sources(answer: Answer) -> list[tuple[str, str]]:
+    """(title, clause_ref) of each article the answer rests on, not those offered as possibly related."""
+    return [(c.article.doc_title, c.article.clause_ref) for c in answer.citations if not c.related_only]
 
 
 # Headless Chromium from the Debian package (Playwright's own download fails offline); root needs --no-sandbox.

@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import cited_sources as sources
+from conftest import grounded_answer as ask
 from conftest import make_settings
 
 from rag.answer.evidence import Weights, figures, has_unit, passages, sentences
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.api import PlanQA
 from rag.query.reader import Want
-from rag.records import Answer
 
 DOCS = Path(__file__).resolve().parent.parent / "data" / "devcorpus" / "docs"
 FILES = [
@@ -36,16 +37,6 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
     report = planqa.ingest([DOCS / name for name in FILES])
     assert not report.failed, report.failed
     return planqa
-
-
-def ask(library: PlanQA, question: str) -> Answer:
-    answer = library.ask(question)
-    assert answer.unsupported == [], answer.unsupported
-    return answer
-
-
-def sources(answer: Answer) -> list[tuple[str, str]]:
-    return [(c.article.doc_title, c.article.clause_ref) for c in answer.citations if not c.related_only]
 
 
 # -- a regulation's article is its text --------------------------------------------------------------

@@ -6,6 +6,7 @@ found nothing, "none" for a refusal. On the bundled plans and on documents writt
 from __future__ import annotations
 
 import pytest
+from conftest import grounded_answer as ask
 from conftest import make_settings
 
 from rag.answer.citations import Composer
@@ -13,7 +14,7 @@ from rag.answer.direct import direct_line
 from rag.answer.evidence import Weights
 from rag.answer.titles import short_title
 from rag.api import PlanQA
-from rag.records import PARTIAL_NOTE, Answer, Coverage
+from rag.records import PARTIAL_NOTE, Coverage
 
 NEIZI = "内江自贡同城化发展总体方案"
 NEIJIANG = "中共内江市委关于深入贯彻习近平总书记重要讲话精神加快推动内江全面融入成渝地区双城经济圈建设的决定"
@@ -65,12 +66,6 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
     report = planqa.ingest([folder / name for name in files])
     assert not report.failed, report.failed
     return planqa
-
-
-def ask(planqa: PlanQA, question: str) -> Answer:
-    answer = planqa.ask(question)
-    assert answer.unsupported == [], answer.unsupported  # the direct line and the note pass verification
-    return answer
 
 
 # -- the direct line ------------------------------------------------------------------------------

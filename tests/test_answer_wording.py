@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import cited_sources as sources
+from conftest import grounded_answer as ask
 from conftest import make_settings
 
 from rag.answer.evidence import Weights
 from rag.api import PlanQA
-from rag.records import Answer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wording"
 REGULATION = "海川市电动船舶管理条例"
@@ -23,21 +24,11 @@ DECISION = "海川市人民代表大会常务委员会关于推进“一码通�
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> PlanQA:
-    """A real index (Chroma, embeddings) of the two documents."""
+    """A real index (Chroma, embeddings) of the four documents."""
     planqa = PlanQA(make_settings(tmp_path_factory.mktemp("wording")), build=False)
     report = planqa.ingest(sorted(FIXTURES.iterdir()))
     assert not report.failed, report.failed
     return planqa
-
-
-def ask(library: PlanQA, question: str) -> Answer:
-    answer = library.ask(question)
-    assert answer.unsupported == [], answer.unsupported
-    return answer
-
-
-def sources(answer: Answer) -> list[tuple[str, str]]:
-    return [(c.article.doc_title, c.article.clause_ref) for c in answer.citations if not c.related_only]
 
 
 def test_a_thing_said_to_be_absent_is_not_the_word_the_answer_must_hold(library: PlanQA) -> None:
